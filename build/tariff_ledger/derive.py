@@ -1,0 +1,198 @@
+"""Derive stage: the views the site shows, computed from the validated tables. Nothing here is stored
+back in datasets/.
+
+How rows combine (DESIGN.md): a partner's own row overrides the WLD row, and an EU member's inherited
+EUU row, of the same authority and product scope while both are in force. In-quota rows run beside the
+general rate and override only other in-quota rows. Different authorities are different layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from .package import OFFICIAL_SOURCE_KINDS, Package
+
+END_OF_TIME = pd.Timestamp("2262-04-11")  # pandas' largest timestamp stands in for "still in force"
+
+
+@dataclass
+class Segment:
+    """One enacted layer as it applies to one partner over [start, until)."""
+
+    partner_id: str
+    rate_id: str
+    start: pd.Timestamp
+    until: pd.Timestamp
+    via: str  # the partner whose row it is: the partner itself, EUU or WLD
+
+
+@dataclass
+class Views:
+    """Everything render and export need, derived once."""
+
+    pkg: Package
+    tables: dict[str, pd.DataFrame]
+    as_of: pd.Timestamp
+    segments: list[Segment]
+    partners: pd.DataFrame  # one row per partner with its headline figures
+    key_dates: list[tuple[str, str, pd.Timestamp | None]] = field(default_factory=list)
+
+
+def _subtract(start, until, cuts):
+    """The parts of [start, until) not covered by any interval in cuts."""
+    parts = [(start, until)]
+    for c0, c1 in cuts:
+        parts = [piece for a, b in parts
+                 for piece in ((a, min(b, c0)), (max(a, c1), b)) if piece[0] < piece[1]]
+    return parts
+
+
+def resolve_segments(tables: dict[str, pd.DataFrame]) -> list[Segment]:
+    rates = tables["tariff_rates"]
+    enacted = rates[(rates["stage"] == "enacted") & rates["effective_from"].notna()].copy()
+    enacted["until"] = enacted["ended_on"].fillna(END_OF_TIME)
+    enacted["layer"] = list(zip(enacted["authority"], enacted["product_scope"],
+                                enacted["rate_basis"] == "in-quota"))
+    by_partner = {pid: grp for pid, grp in enacted.groupby("partner_id")}
+    empty = enacted.iloc[0:0]
+    segments: list[Segment] = []
+    for p in tables["partners"].itertuples():
+        chain = [p.partner_id] + ([p.member_of] if p.member_of else []) + (["WLD"] if p.partner_id != "WLD" else [])
+        more_specific: list[pd.DataFrame] = []
+        for via in chain:
+            rows = by_partner.get(via, empty)
+            for r in rows.itertuples():
+                cuts = [(o.effective_from, o.until) for spec in more_specific
+                        for o in spec[spec["layer"] == r.layer].itertuples()]
+                for a, b in _subtract(r.effective_from, r.until, cuts):
+                    segments.append(Segment(p.partner_id, r.rate_id, a, b, via))
+            more_specific.append(rows)
+    return segments
+
+
+def in_force(views: Views, partner_id: str, day: pd.Timestamp) -> pd.DataFrame:
+    """The rate rows applying to `partner_id` on `day`, with the partner they were inherited from."""
+    hits = [(s.rate_id, s.via) for s in views.segments if s.partner_id == partner_id and s.start <= day < s.until]
+    rates = views.tables["tariff_rates"].set_index("rate_id")
+    out = rates.loc[[h[0] for h in hits]].reset_index()
+    out["via"] = [h[1] for h in hits]
+    return out.sort_values(["authority", "product_scope"]).reset_index(drop=True)
+
+
+def headline(layers: pd.DataFrame) -> tuple[float | None, str]:
+    """The all-goods rate: additional layers add up; an all-in ceiling is shown as such."""
+    goods = layers[(layers["product_scope"] == "all-goods") & (layers["rate_basis"] != "in-quota")]
+    if goods.empty:
+        return None, ""
+    ceiling = goods[goods["rate_basis"] == "all-in"]["rate_pct"]
+    extra = goods[goods["rate_basis"] == "additional"]["rate_pct"].sum()
+    if len(ceiling):
+        value = float(ceiling.max() + extra)
+        text = f"{_pct(ceiling.max())} all-in" + (f" + {_pct(extra)}" if extra else "")
+        return value, text
+    return float(extra), _pct(extra)
+
+
+def _pct(x: float) -> str:
+    return f"{x:g}%"
+
+
+def partner_rows(views: Views) -> pd.DataFrame:
+    t = views.tables
+    rates, pledges, agreements = t["tariff_rates"], t["pledges"], t["agreements"]
+    recip = rates[(rates["authority"] == "ieepa-reciprocal") & (rates["product_scope"] == "all-goods")]
+    rows = []
+    for p in t["partners"].itertuples():
+        own = {p.partner_id, p.member_of} - {""}
+        now_value, now_text = headline(in_force(views, p.partner_id, views.as_of))
+        april = recip[(recip["partner_id"].isin(own)) & (recip["announced_on"] == pd.Timestamp("2025-04-02"))]
+        threatened = rates[(rates["partner_id"].isin(own)) & (rates["stage"] == "threatened")
+                           & (rates["product_scope"] == "all-goods")]
+        deals = agreements[agreements["partner_id"].isin(own)].sort_values("announced_on")
+        pledged = pledges[(pledges["partner_id"] == p.partner_id) & (pledges["part_of"] == "")]["amount_usd_bn"].sum()
+        rows.append({
+            "partner_id": p.partner_id, "name": p.name, "kind": p.kind, "region": p.region,
+            "member_of": p.member_of,
+            "rate_now": now_value, "rate_now_text": now_text,
+            "rate_april": float(april["rate_pct"].max()) if len(april) else None,
+            "threatened_max": float(threatened["rate_pct"].max()) if len(threatened) else None,
+            "deal": deals.iloc[-1]["title"] if len(deals) else "",
+            "deal_status": deals.iloc[-1]["status"] if len(deals) else "",
+            "deal_count": len(deals),
+            "pledged_usd_bn": float(pledged) if pledged else None,
+            "events": int((t["events"]["partner_id"] == p.partner_id).sum()),
+            "rate_rows": int((rates["partner_id"] == p.partner_id).sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def key_dates(as_of: pd.Timestamp) -> list[tuple[str, str, pd.Timestamp | None]]:
+    """The columns of the rates page: (label, mode, day). Modes: in force on day, or a stage's rows."""
+    return [
+        ("2 Apr 2025 announced", "announced-2025-04-02", None),
+        ("9 Apr 2025", "in-force", pd.Timestamp("2025-04-09")),
+        ("July 2025 letters", "threatened-2025-07", None),
+        ("7 Aug 2025", "in-force", pd.Timestamp("2025-08-07")),
+        ("1 Jan 2026", "in-force", pd.Timestamp("2026-01-01")),
+        ("24 Feb 2026", "in-force", pd.Timestamp("2026-02-24")),
+        (f"{as_of:%-d %b %Y} (data as of)", "in-force", as_of),
+    ]
+
+
+def key_date_matrix(views: Views) -> pd.DataFrame:
+    rates = views.tables["tariff_rates"]
+    recip = rates[(rates["authority"] == "ieepa-reciprocal") & (rates["product_scope"] == "all-goods")]
+    rows = []
+    for p in views.tables["partners"].itertuples():
+        if p.partner_id == "WLD":
+            continue
+        own = {p.partner_id, p.member_of} - {""}
+        row = {"partner_id": p.partner_id, "name": p.name}
+        for label, mode, day in views.key_dates:
+            if mode == "in-force":
+                value, text = headline(in_force(views, p.partner_id, day))
+            else:
+                if mode == "announced-2025-04-02":
+                    hits = recip[recip["partner_id"].isin(own) & (recip["announced_on"] == pd.Timestamp("2025-04-02"))]
+                else:
+                    hits = recip[recip["partner_id"].isin(own) & (recip["stage"] == "threatened")
+                                 & (recip["announced_on"].dt.strftime("%Y-%m") == "2025-07")]
+                value = float(hits["rate_pct"].max()) if len(hits) else None
+                text = _pct(value) if value is not None else ""
+            row[label] = (value, text)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pledge_totals(views: Views) -> tuple[pd.DataFrame, pd.DataFrame]:
+    whole = views.tables["pledges"][views.tables["pledges"]["part_of"] == ""]  # parts are inside their whole
+    pledges = whole.merge(views.tables["partners"][["partner_id", "name"]], on="partner_id")
+    by_partner = (pledges.groupby(["partner_id", "name"], as_index=False)["amount_usd_bn"].sum()
+                  .sort_values(["amount_usd_bn", "partner_id"], ascending=[False, True]))
+    by_category = (pledges.groupby("category", as_index=False)["amount_usd_bn"].sum()
+                   .sort_values(["amount_usd_bn", "category"], ascending=[False, True]))
+    return by_partner.reset_index(drop=True), by_category.reset_index(drop=True)
+
+
+def timeline(events: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """Events newest first, grouped by month: [("2025-07", rows), ...]."""
+    ev = events.sort_values(["date", "event_id"], ascending=[False, True])
+    return [(month, grp) for month, grp in ev.groupby(ev["date"].dt.strftime("%Y-%m"), sort=False)]
+
+
+def official_share(tables: dict[str, pd.DataFrame], resource: str) -> float:
+    """Share of a resource's rows whose cited source is an official document."""
+    kinds = tables["sources"].set_index("source_id")["kind"]
+    cited = tables[resource]["source_id"].map(kinds)
+    return float(cited.isin(OFFICIAL_SOURCE_KINDS).mean()) if len(cited) else 0.0
+
+
+def derive(pkg: Package, tables: dict[str, pd.DataFrame]) -> Views:
+    as_of = pd.Timestamp(date.fromisoformat(pkg.data_as_of))
+    views = Views(pkg=pkg, tables=tables, as_of=as_of, segments=resolve_segments(tables), partners=pd.DataFrame())
+    views.key_dates = key_dates(as_of)
+    views.partners = partner_rows(views)
+    return views

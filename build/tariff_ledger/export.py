@@ -1,0 +1,172 @@
+"""Export stage: publish the validated package, and only the validated package, in every format
+under /data/: CSV, JSON, datapackage.json (schemas inlined), an Excel workbook, a SQLite database,
+a ZIP of the package, and a manifest with the size and sha256 of every file.
+
+Outputs are byte-reproducible: fixed ZIP timestamps, no build times, stable ordering.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from .package import RESOURCES, Package
+
+ZIP_TIME = (2025, 1, 1, 0, 0, 0)
+SQL_TYPES = {"string": "TEXT", "number": "REAL", "integer": "INTEGER", "date": "TEXT", "boolean": "INTEGER"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _rows(pkg: Package, name: str) -> tuple[list[str], list[list[str]]]:
+    with pkg.csv_path(name).open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], rows[1:]
+
+
+def _typed(pkg: Package, name: str, header: list[str], row: list[str]) -> dict:
+    out = {}
+    for f, value in zip(pkg.fields(name), row):
+        if value == "":
+            out[f["name"]] = None
+        elif f["type"] == "number":
+            out[f["name"]] = float(value) if not float(value).is_integer() else int(float(value))
+        elif f["type"] == "integer":
+            out[f["name"]] = int(value)
+        else:
+            out[f["name"]] = value
+    return out
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Defence in depth: validation already rejects formula-leading text, but never emit one."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def write_csv(pkg: Package, name: str, out: Path) -> None:
+    header, rows = _rows(pkg, name)
+    with (out / f"{name}.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        for r in rows:
+            w.writerow([spreadsheet_safe(v) for v in r])
+
+
+def write_json(pkg: Package, name: str, out: Path) -> None:
+    header, rows = _rows(pkg, name)
+    records = [_typed(pkg, name, header, r) for r in rows]
+    (out / f"{name}.json").write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def published_descriptor(pkg: Package) -> dict:
+    """datapackage.json for /data/: the CSVs side by side, schemas inlined so it stands alone."""
+    d = json.loads(json.dumps(pkg.descriptor))
+    for res in d["resources"]:
+        res["path"] = f"{res['name']}.csv"
+        res["schema"] = pkg.schemas[res["name"]]
+    return d
+
+
+def write_sqlite(pkg: Package, out: Path) -> None:
+    path = out / "tariff-ledger.sqlite"
+    path.unlink(missing_ok=True)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA foreign_keys = ON")
+    for name in RESOURCES:  # partners and sources first: the foreign keys point at them
+        schema = pkg.schemas[name]
+        cols = [f'"{f["name"]}" {SQL_TYPES[f["type"]]}' + (" NOT NULL" if f.get("constraints", {}).get("required") else "")
+                for f in schema["fields"]]
+        cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in schema["primaryKey"]) + ")")
+        for fk in schema.get("foreignKeys", []):
+            ref = fk["reference"]
+            cols.append(f'FOREIGN KEY ("{fk["fields"][0]}") REFERENCES "{ref["resource"] or name}" ("{ref["fields"][0]}")')
+        con.execute(f'CREATE TABLE "{name}" (\n  ' + ",\n  ".join(cols) + "\n)")
+    for name in RESOURCES:
+        header, rows = _rows(pkg, name)
+        typed = [list(_typed(pkg, name, header, r).values()) for r in rows]
+        marks = ", ".join("?" for _ in header)
+        # Self-references (partners.member_of) may point forward: defer foreign keys within the insert.
+        con.execute("PRAGMA defer_foreign_keys = ON")
+        con.executemany(f'INSERT INTO "{name}" VALUES ({marks})', typed)
+        con.commit()
+    con.execute("VACUUM")
+    con.close()
+
+
+def write_excel(pkg: Package, out: Path) -> None:
+    wb = Workbook()
+    about = wb.active
+    about.title = "columns"
+    about.append(["resource", "column", "type", "required", "allowed values", "description"])
+    for name in RESOURCES:
+        for f in pkg.fields(name):
+            c = f.get("constraints", {})
+            about.append([name, f["name"], f["type"], "yes" if c.get("required") else "",
+                          ", ".join(c.get("enum", [])), f.get("description", "")])
+        header, rows = _rows(pkg, name)
+        ws = wb.create_sheet(name)
+        ws.append(header)
+        for r in rows:
+            ws.append(list(_typed(pkg, name, header, r).values()))
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = spreadsheet_safe(cell.value)
+                    cell.data_type = "s"  # text, never a formula
+        ws.freeze_panes = "A2"
+    wb.properties.creator = "Tariff Ledger"
+    fixed = __import__("datetime").datetime(2025, 1, 1)
+    wb.properties.created = wb.properties.modified = fixed
+    buf = io.BytesIO()
+    wb.save(buf)
+    _rezip(buf.getvalue(), out / "tariff-ledger.xlsx")
+
+
+def _rezip(data: bytes, dest: Path) -> None:
+    """Rewrite a ZIP with fixed timestamps and sorted entries, so the bytes are reproducible."""
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in sorted(src.namelist(), key=lambda n: (n != "[Content_Types].xml", n)):
+            dst.writestr(zipfile.ZipInfo(name, ZIP_TIME), src.read(name), zipfile.ZIP_DEFLATED)
+
+
+def write_zip(out: Path, files: list[str]) -> None:
+    with zipfile.ZipFile(out / "tariff-ledger.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(f"tariff-ledger/{name}", ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, (out / name).read_bytes())
+
+
+def manifest(pkg: Package, out: Path) -> dict:
+    files = []
+    for p in sorted(out.iterdir()):
+        if p.is_file() and p.name not in ("manifest.json", "index.md"):
+            data = p.read_bytes()
+            files.append({"path": p.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    m = {"name": pkg.descriptor["name"], "version": pkg.version, "data_as_of": pkg.data_as_of, "files": files}
+    (out / "manifest.json").write_text(json.dumps(m, indent=2) + "\n", encoding="utf-8")
+    return m
+
+
+def export(pkg: Package, out: Path) -> dict:
+    """Write every download into `out` (the docs dir's data/ folder); return the manifest."""
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.iterdir():
+        if old.is_file():
+            old.unlink()
+    for name in RESOURCES:
+        write_csv(pkg, name, out)
+        write_json(pkg, name, out)
+    (out / "datapackage.json").write_text(json.dumps(published_descriptor(pkg), indent=2, ensure_ascii=False) + "\n",
+                                          encoding="utf-8")
+    write_sqlite(pkg, out)
+    write_excel(pkg, out)
+    package_files = ["datapackage.json"] + [f"{n}.csv" for n in RESOURCES]
+    write_zip(out, package_files)
+    return manifest(pkg, out)

@@ -1,0 +1,35 @@
+"""The whole pipeline, one stage after the other: load -> validate -> derive -> render -> export -> site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .derive import Views, derive
+from .export import export
+from .load import load
+from .render import render, render_data_page
+from .site import build_site
+from .validate import validated_package
+
+DOCS_DIR = "site_src"
+
+
+def generate(root: Path | str = ".") -> Views:
+    """Validate, then write the generated pages and downloads into the docs dir. Raises PackageError."""
+    root = Path(root)
+    pkg = validated_package(root)
+    views = derive(pkg, load(pkg))
+    docs = root / DOCS_DIR
+    render(views, docs)
+    manifest = export(pkg, docs / "data")
+    render_data_page(views, docs, manifest)
+    return views
+
+
+def build(root: Path | str = ".", site_dir: Path | str | None = None) -> Path:
+    """The full build into site/ (atomic: on any error the previous site/ is left as it was)."""
+    root = Path(root)
+    generate(root)
+    target = Path(site_dir) if site_dir else root / "site"
+    build_site(root, target)
+    return target

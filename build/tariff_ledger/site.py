@@ -1,0 +1,70 @@
+"""Site stage: MkDocs builds the docs dir into a fresh folder beside site/, which replaces site/ in one
+atomic step only when the build succeeded. A failed or killed build leaves the previous site/ intact."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config
+
+RENAME_EXCHANGE = 2
+
+
+class SiteBuildError(Exception):
+    pass
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with Linux renameat2(RENAME_EXCHANGE); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), RENAME_EXCHANGE) == 0
+
+
+def swap_into_place(new: Path, target: Path) -> None:
+    if not target.exists():
+        new.rename(target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new)  # `new` now holds the previous site
+        return
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old)
+
+
+def clean_leftovers(root: Path, target: Path) -> None:
+    for p in root.glob(f"{target.name}.tmp-*"):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def build_site(root: Path, site_dir: Path, config_file: str = "mkdocs.yml") -> None:
+    """mkdocs build --strict into a temporary folder, then swap it into site_dir."""
+    root, target = Path(root).resolve(), Path(site_dir).resolve()
+    clean_leftovers(target.parent, target)
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    cwd = Path.cwd()
+    try:
+        os.chdir(root)
+        cfg = load_config(config_file, site_dir=str(tmp), strict=True)
+        logging.getLogger("mkdocs").setLevel(logging.WARNING)
+        mkdocs_build(cfg)
+    except BaseException as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, Exception):
+            raise SiteBuildError(f"mkdocs build failed: {e}") from e
+        raise
+    finally:
+        os.chdir(cwd)
+    swap_into_place(tmp, target)

@@ -1,0 +1,204 @@
+"""Validate stage: the file structure, then Frictionless on the whole package, then the project rules.
+
+Every problem is located as file:line:column (line in the file, counting the header as line 1, so a
+quoted cell spanning lines is still found) and says how to fix it. Nothing invalid goes further.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from frictionless import Package as FrictionlessPackage
+
+from . import rules
+from .package import DESCRIPTOR, RESOURCES, Package, PackageError, Problem, open_package
+
+FIX_BY_TYPE = {
+    "date": "write YYYY-MM-DD",
+    "number": "write a plain number such as 15 (no %, thousands separators or units)",
+    "integer": "write a whole number such as 15",
+}
+FIX_BY_PATTERN = {
+    "^[a-z0-9]+(-[a-z0-9]+)*$": "use a lowercase slug: letters a-z, digits and single hyphens, e.g. kor-2025-07-25-talks",
+    "^[A-Z]{3}$": "use three capital letters: the ISO 3166-1 alpha-3 code, EUU for the EU or WLD for all partners",
+    "^[a-z]{2}$": "use a two-letter lowercase ISO 639-1 code such as en or ko",
+}
+
+
+@dataclass
+class Table:
+    """A CSV file parsed just enough to locate things: header, rows as dicts, and their line numbers."""
+
+    name: str
+    path: str
+    header: list[str]
+    rows: list[dict[str, str]]
+    lines: list[int]  # lines[i] is the line on which data row i starts
+
+    def column(self, field: str) -> int:
+        return self.header.index(field) + 1 if field in self.header else 1
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def read_table(pkg: Package, name: str) -> tuple[Table | None, list[Problem]]:
+    """Parse one CSV strictly; return the table or the structural problems that stop validation."""
+    rel = pkg.resource(name)["path"]
+    expected = [f["name"] for f in pkg.fields(name)]
+    try:
+        raw = pkg.csv_path(name).read_bytes()
+    except FileNotFoundError:
+        return None, [Problem(rel, 1, 1, f"file not found; create it with the header row: {','.join(expected)}")]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw:
+        return None, [Problem(rel, 1, 1, "file is UTF-16 or binary; save it as UTF-8 (CSV UTF-8)")]
+    if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark is harmless: accept it
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line, col = _position(raw.decode("utf-8", errors="replace"), e.start)
+        return None, [Problem(rel, line, col, f"byte 0x{raw[e.start]:02x} is not UTF-8 (is the file Latin-1 "
+                              "or Windows-1252?); save the file as UTF-8")]
+    if not text.strip():
+        return None, [Problem(rel, 1, 1, f"file is empty; it needs the header row: {','.join(expected)}")]
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    problems: list[Problem] = []
+    records: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for cells in reader:
+            records.append((start, cells))
+            start = reader.line_num + 1
+    except csv.Error as e:
+        return None, [Problem(rel, start, 1, f"malformed CSV ({e}): a quote opened on this line is never "
+                              'closed; close it, and double any quote inside a cell ("")')]
+    header = records[0][1]
+    for i, label in enumerate(header, 1):
+        if label == "":
+            problems.append(Problem(rel, 1, i, "blank column header; name the column or delete it"))
+        elif header.index(label) != i - 1:
+            problems.append(Problem(rel, 1, i, f'column "{label}" appears twice; delete the duplicate'))
+        elif label not in expected:
+            problems.append(Problem(rel, 1, i, f'column "{label}" is not in {pkg.resource(name)["schema"]}; '
+                                    "remove it or describe it in the schema first"))
+    for i, label in enumerate(expected, 1):
+        if label not in header:
+            problems.append(Problem(rel, 1, min(i, len(header) + 1), f'column "{label}" is missing; add it '
+                                    f"(the header must be: {','.join(expected)})"))
+    if not problems and header != expected:
+        problems.append(Problem(rel, 1, 1, f"columns are out of order; the header must be: {','.join(expected)}"))
+    rows, lines = [], []
+    for line, cells in records[1:]:
+        if not cells:
+            problems.append(Problem(rel, line, 1, "blank line; delete it"))
+            continue
+        if len(cells) != len(header):
+            problems.append(Problem(rel, line, min(len(cells), len(header)) + 1,
+                                    f"row has {len(cells)} cells but the header has {len(header)}; "
+                                    "check for a missing or extra comma, and quote cells that contain commas"))
+            continue
+        rows.append(dict(zip(header, cells)))
+        lines.append(line)
+    if not records[1:]:
+        problems.append(Problem(rel, 1, 1, "the file has a header but no rows; add at least one row"))
+    if problems:
+        return None, problems
+    return Table(name, rel, header, rows, lines), []
+
+
+def _line(table: Table, row_number: int | None) -> int:
+    # Frictionless counts records with the header as 1; map to the record's first line in the file.
+    if not row_number or row_number < 2 or row_number - 2 >= len(table.lines):
+        return 1
+    return table.lines[row_number - 2]
+
+
+def _message(pkg: Package, table: Table, err) -> tuple[int, str]:
+    """Column number and message (with the fix) for one Frictionless error."""
+    kind, field_name = err.type, getattr(err, "field_name", None)
+    cell = getattr(err, "cell", "")
+    col = getattr(err, "field_number", None) or 1
+    if kind == "type-error":
+        ftype = pkg.field(table.name, field_name)["type"]
+        noun = {"date": "a valid date", "number": "a number", "integer": "a whole number"}.get(ftype, ftype)
+        return col, f'{field_name} "{cell}" is not {noun}; {FIX_BY_TYPE.get(ftype, "fix the value")}'
+    if kind == "constraint-error":
+        constraint = re.match(r'constraint "(\w+)"', err.note or "")
+        constraint = constraint.group(1) if constraint else ""
+        f = pkg.field(table.name, field_name)
+        c = f.get("constraints", {})
+        if constraint == "required":
+            return col, f"{field_name} is required; fill it in ({f.get('description', '')})"
+        if constraint == "enum":
+            return col, f'{field_name} "{cell}" is not an allowed value; use one of: {", ".join(c["enum"])}'
+        if constraint == "pattern":
+            if c["pattern"].startswith("^https://"):
+                return col, f'{field_name} "{cell}" is not an https URL; write the full https:// address'
+            return col, f'{field_name} "{cell}" is not valid; {FIX_BY_PATTERN.get(c["pattern"], "match " + c["pattern"])}'
+        if constraint in ("minimum", "maximum"):
+            return col, f'{field_name} {cell} is out of range; it must be between {c.get("minimum", "-")} and {c.get("maximum", "-")}'
+        if constraint == "maxLength":
+            return col, f"{field_name} is {len(str(cell))} characters long; shorten it to {c['maxLength']} or fewer"
+        return col, f'{field_name} "{cell}" breaks the {constraint} constraint; fix the value'
+    if kind in ("unique-error", "primary-key"):
+        first = re.search(r"position (\d+)", err.note or "")
+        where = f" (first used on line {_line(table, int(first.group(1)))})" if first else ""
+        key = field_name or pkg.schemas[table.name]["primaryKey"][0]
+        value = cell or table.rows[err.row_number - 2].get(key, "") if err.row_number else cell
+        return table.column(key), f'{key} "{value}" is used twice{where}; give each row its own id'
+    if kind == "foreign-key":
+        fname, value = err.field_names[0], err.field_cells[0]
+        target = pkg.resource(err.reference_name)["path"]
+        return table.column(fname), (f'{fname} "{value}" is not in {target}; add it there first or use an '
+                                     f"existing {err.reference_field_names[0]}")
+    return col, f"{err.message}; fix the file"
+
+
+def frictionless_problems(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
+    report = FrictionlessPackage(str(pkg.root / DESCRIPTOR)).validate()
+    problems = [Problem(DESCRIPTOR, 1, 1, f"{e.message}; fix datapackage.json") for e in report.errors]
+    for task in report.tasks:
+        table = tables[task.name]
+        for err in task.errors:
+            if err.type == "primary-key" and len(pkg.schemas[table.name].get("primaryKey", [])) == 1:
+                continue  # the unique-error on the same cell says it with the column
+            col, msg = _message(pkg, table, err)
+            problems.append(Problem(table.path, _line(table, getattr(err, "row_number", None)), col, msg))
+    return problems
+
+
+def validate(root=".") -> list[Problem]:
+    """Every problem in the package at `root`, errors and warnings, sorted by place."""
+    try:
+        pkg = open_package(root)
+    except PackageError as e:
+        return sorted(set(e.problems))
+    tables, problems = {}, []
+    for name in RESOURCES:
+        table, errs = read_table(pkg, name)
+        problems += errs
+        if table:
+            tables[name] = table
+    if problems:  # Frictionless would only repeat the structural damage in confusing ways
+        return sorted(set(problems))
+    problems += frictionless_problems(pkg, tables)
+    problems += rules.check(pkg, tables)
+    return sorted(set(problems))
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.level == "error"]
+
+
+def validated_package(root=".") -> Package:
+    """Open the package if it is valid; raise PackageError with every error otherwise."""
+    problems = validate(root)
+    if errors(problems):
+        raise PackageError(problems)
+    return open_package(root)
