@@ -7,6 +7,7 @@ import io
 import re
 
 import matplotlib
+import matplotlib.dates
 
 matplotlib.use("svg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -20,14 +21,17 @@ plt.rcParams.update({
 })
 
 
-def _svg(fig, chart_id: str) -> str:
+def _svg(fig) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     svg = buf.getvalue()
-    svg = svg[svg.index("<svg"):]
-    svg = svg.replace(INK, "currentColor")
-    # Ids must be unique in the page that inlines the chart.
+    return svg[svg.index("<svg"):].replace(INK, "currentColor")
+
+
+def inline(svg: str, chart_id: str) -> str:
+    """Prepare an SVG for inlining: ids unique in the page, hidden from screen readers (the figure
+    around it carries the text alternative)."""
     svg = re.sub(r'id="([^"]+)"', rf'id="{chart_id}-\1"', svg)
     svg = re.sub(r'url\(#([^)]+)\)', rf'url(#{chart_id}-\1)', svg)
     svg = re.sub(r'xlink:href="#([^"]+)"', rf'xlink:href="#{chart_id}-\1"', svg)
@@ -35,17 +39,21 @@ def _svg(fig, chart_id: str) -> str:
     return svg
 
 
-def step_chart(series: list[dict], start, end, chart_id: str) -> str:
+def step_chart(series: list[dict], start, end) -> str:
     """series: [{"label": str, "points": [(start, until, rate_pct), ...]}] drawn as step lines."""
-    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.35 * max(len(series), 3)))
+    height = 1.6 + 0.3 * max(len(series), 4)
+    fig, ax = plt.subplots(figsize=(9, height))
+    fig.subplots_adjust(left=0.07, right=0.62, bottom=0.9 / height, top=1 - 0.2 / height)
     for i, s in enumerate(series):
-        color = PALETTE[i % len(PALETTE)]
+        # One line per series, broken between periods (NaN), and one marker line for the changes:
+        # a few artists per chart instead of one per period keeps the build fast.
+        xs, ys = [], []
         for a, b, v in s["points"]:
-            ax.hlines(v, a, min(b, end), colors=color, linewidth=2.5)
-        first = True
-        for a, _b, v in s["points"]:
-            ax.plot([a], [v], marker="o", markersize=3, color=color, label=s["label"] if first else None)
-            first = False
+            xs += [a, min(b, end), b]
+            ys += [v, v, float("nan")]
+        color = PALETTE[i % len(PALETTE)]
+        ax.plot(xs, ys, color=color, linewidth=2.5, label=s["label"])
+        ax.plot([p[0] for p in s["points"]], [p[2] for p in s["points"]], "o", markersize=3, color=color)
     ax.set_xlim(start, end)
     ax.set_ylim(bottom=0)
     ax.set_ylabel("rate, %")
@@ -53,16 +61,18 @@ def step_chart(series: list[dict], start, end, chart_id: str) -> str:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
-    fig.autofmt_xdate()
-    return _svg(fig, chart_id)
+    ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%b %Y"))
+    ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator(bymonth=(1, 4, 7, 10)))
+    ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    return _svg(fig)
 
 
 def bar_chart(labels: list[str], values: list[float], chart_id: str, xlabel: str) -> str:
-    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.32 * max(len(labels), 2)))
+    fig, ax = plt.subplots(figsize=(8, 1 + 0.32 * max(len(labels), 2)), layout="constrained")
     ax.barh(labels[::-1], values[::-1], color=PALETTE[0])
     for y, v in enumerate(values[::-1]):
         ax.text(v, y, f" {v:,.0f}", va="center", fontsize=8)
     ax.set_xlabel(xlabel)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return _svg(fig, chart_id)
+    return inline(_svg(fig), chart_id)

@@ -39,6 +39,8 @@ class Views:
     segments: list[Segment]
     partners: pd.DataFrame  # one row per partner with its headline figures
     key_dates: list[tuple[str, str, pd.Timestamp | None]] = field(default_factory=list)
+    by_partner: dict[str, list[Segment]] = field(default_factory=dict)
+    rates_by_id: pd.DataFrame | None = None
 
 
 def _subtract(start, until, cuts):
@@ -51,33 +53,46 @@ def _subtract(start, until, cuts):
 
 
 def resolve_segments(tables: dict[str, pd.DataFrame]) -> list[Segment]:
+    """Each partner's enacted layers over time, after overrides and retroactive corrections.
+
+    A row with retroactive_to applies, as corrected, from that date: it takes precedence over the
+    rows of the same partner and layer it replaced (Japan's stacked 15% of August 2025 became the
+    all-in 15% back to 7 August). The rows themselves keep the dates they were in force as collected.
+    """
     rates = tables["tariff_rates"]
-    enacted = rates[(rates["stage"] == "enacted") & rates["effective_from"].notna()].copy()
-    enacted["until"] = enacted["ended_on"].fillna(END_OF_TIME)
-    enacted["layer"] = list(zip(enacted["authority"], enacted["product_scope"],
-                                enacted["rate_basis"] == "in-quota"))
-    by_partner = {pid: grp for pid, grp in enacted.groupby("partner_id")}
-    empty = enacted.iloc[0:0]
+    enacted = rates[(rates["stage"] == "enacted") & rates["effective_from"].notna()]
+    by_partner: dict[str, list[tuple]] = {}
+    for r in enacted.itertuples():
+        layer = (r.authority, r.product_scope, r.rate_basis == "in-quota")
+        until = r.ended_on if not pd.isna(r.ended_on) else END_OF_TIME
+        retro = not pd.isna(r.retroactive_to)
+        start = r.retroactive_to if retro else r.effective_from
+        by_partner.setdefault(r.partner_id, []).append((not retro, layer, start, until, r.rate_id))
+    for rows in by_partner.values():
+        rows.sort(key=lambda x: x[0])  # retroactive corrections first
     segments: list[Segment] = []
     for p in tables["partners"].itertuples():
         chain = [p.partner_id] + ([p.member_of] if p.member_of else []) + (["WLD"] if p.partner_id != "WLD" else [])
-        more_specific: list[pd.DataFrame] = []
+        covered: dict[tuple, list] = {}  # layer -> periods already taken by more specific rows
         for via in chain:
-            rows = by_partner.get(via, empty)
-            for r in rows.itertuples():
-                cuts = [(o.effective_from, o.until) for spec in more_specific
-                        for o in spec[spec["layer"] == r.layer].itertuples()]
-                for a, b in _subtract(r.effective_from, r.until, cuts):
-                    segments.append(Segment(p.partner_id, r.rate_id, a, b, via))
-            more_specific.append(rows)
+            rows = by_partner.get(via, [])
+            taken_here: list[tuple] = []
+            for not_retro, layer, start, until, rate_id in rows:
+                for a, b in _subtract(start, until, covered.get(layer, [])):
+                    segments.append(Segment(p.partner_id, rate_id, a, b, via))
+                if not not_retro:
+                    covered.setdefault(layer, []).append((start, until))
+                else:
+                    taken_here.append((layer, start, until))
+            for layer, start, until in taken_here:
+                covered.setdefault(layer, []).append((start, until))
     return segments
 
 
 def in_force(views: Views, partner_id: str, day: pd.Timestamp) -> pd.DataFrame:
     """The rate rows applying to `partner_id` on `day`, with the partner they were inherited from."""
-    hits = [(s.rate_id, s.via) for s in views.segments if s.partner_id == partner_id and s.start <= day < s.until]
-    rates = views.tables["tariff_rates"].set_index("rate_id")
-    out = rates.loc[[h[0] for h in hits]].reset_index()
+    hits = [(s.rate_id, s.via) for s in views.by_partner.get(partner_id, []) if s.start <= day < s.until]
+    out = views.rates_by_id.loc[[h[0] for h in hits]].reset_index()
     out["via"] = [h[1] for h in hits]
     return out.sort_values(["authority", "product_scope"]).reset_index(drop=True)
 
@@ -193,6 +208,9 @@ def official_share(tables: dict[str, pd.DataFrame], resource: str) -> float:
 def derive(pkg: Package, tables: dict[str, pd.DataFrame]) -> Views:
     as_of = pd.Timestamp(date.fromisoformat(pkg.data_as_of))
     views = Views(pkg=pkg, tables=tables, as_of=as_of, segments=resolve_segments(tables), partners=pd.DataFrame())
+    views.rates_by_id = tables["tariff_rates"].set_index("rate_id")
+    for s in views.segments:
+        views.by_partner.setdefault(s.partner_id, []).append(s)
     views.key_dates = key_dates(as_of)
     views.partners = partner_rows(views)
     return views

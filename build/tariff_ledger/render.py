@@ -48,6 +48,10 @@ def _fmt_num(value, suffix="") -> str:
     return f"{value:,.1f}".rstrip("0").rstrip(".") + suffix
 
 
+def _fmt_rate(value) -> str:
+    return "no single rate" if value is None or pd.isna(value) else _fmt_num(value, "%")
+
+
 @dataclass
 class Cell:
     text: str = ""
@@ -76,6 +80,7 @@ def _env() -> Environment:
 class Renderer:
     def __init__(self, views: Views, docs_dir: Path):
         self.v, self.docs, self.env, self.base = views, docs_dir, _env(), ""
+        self.chart_cache: dict[str, str] = {}
         t = views.tables
         self.sources = t["sources"].set_index("source_id")
         self.partner_names = t["partners"].set_index("partner_id")["name"].to_dict()
@@ -173,12 +178,12 @@ class Renderer:
 
     # -- pages ---------------------------------------------------------------------------------------
     def partner_chart(self, pid: str, name: str) -> tuple[str, str]:
-        rates = self.v.tables["tariff_rates"].set_index("rate_id")
+        rates = self.v.rates_by_id
         series: dict[str, list] = {}
-        for s in self.v.segments:
-            if s.partner_id != pid:
-                continue
+        for s in self.v.by_partner.get(pid, []):
             r = rates.loc[s.rate_id]
+            if pd.isna(r["rate_pct"]):
+                continue  # a measure without a single rate (de minimis) has no line to draw
             label = f"{self.label('tariff_rates', 'authority', r['authority'])}: {r['product_scope']}"
             if r["rate_basis"] != "additional":
                 label += f" ({r['rate_basis']})"
@@ -187,17 +192,20 @@ class Renderer:
             return "", ""
         ordered = [{"label": k, "points": sorted(v)} for k, v in sorted(series.items())]
         end = self.v.as_of + pd.Timedelta(days=30)
-        svg = charts.step_chart(ordered, CHART_START, end, f"chart-{pid.lower()}")
+        key = repr(ordered)  # many partners carry the same layers (EU members, WLD-only): draw once
+        if key not in self.chart_cache:
+            self.chart_cache[key] = charts.step_chart(ordered, CHART_START, end)
+        svg = charts.inline(self.chart_cache[key], f"chart-{pid.lower()}")
         alt = "; ".join(f"{s['label']}: " + ", ".join(f"{_fmt_num(v)}% from {_fmt_date(a)}"
                                                        for a, _b, v in s["points"]) for s in ordered)
         return svg, f"Tariff layers applying to {name} over time. {alt}."
 
-    def partner_summary(self, p: pd.Series, own_rates: pd.DataFrame) -> list[str]:
+    def partner_summary(self, p: dict) -> list[str]:
         """Plain sentences about where the partner stands, from the derived figures only."""
         out = []
         now = derive.in_force(self.v, p["partner_id"], self.v.as_of)
         if len(now):
-            layers = "; ".join(f"{_fmt_num(r.rate_pct)}% {self.label('tariff_rates', 'rate_basis', r.rate_basis).lower()} "
+            layers = "; ".join(f"{_fmt_rate(r.rate_pct)} {self.label('tariff_rates', 'rate_basis', r.rate_basis).lower()} "
                                f"({self.label('tariff_rates', 'authority', r.authority)}, {r.product_scope})"
                                for r in now.itertuples())
             out.append(f"On {self.v.as_of:%-d %B %Y} these enacted layers applied: {layers}.")
@@ -213,10 +221,10 @@ class Renderer:
             out.append(f"Pledges recorded: US${_fmt_num(p['pledged_usd_bn'])} billion in all (see caveats below).")
         return out
 
-    def partner_page(self, p: pd.Series) -> None:
+    def partner_page(self, p: dict) -> None:
         t, pid = self.v.tables, p["partner_id"]
         own = t["tariff_rates"][t["tariff_rates"]["partner_id"] == pid].sort_values(["effective_from", "announced_on", "rate_id"])
-        inherited_ids = {s.rate_id for s in self.v.segments if s.partner_id == pid and s.via != pid}
+        inherited_ids = {s.rate_id for s in self.v.by_partner.get(pid, []) if s.via != pid}
         inherited = t["tariff_rates"][t["tariff_rates"]["rate_id"].isin(inherited_ids)].sort_values(
             ["partner_id", "effective_from", "rate_id"])
         events = t["events"][t["events"]["partner_id"] == pid].sort_values(["date", "event_id"], ascending=[False, True])
@@ -229,7 +237,7 @@ class Renderer:
         svg, alt = self.partner_chart(pid, p["name"])
         members = t["partners"][t["partners"]["member_of"] == pid][["partner_id", "name"]]
         self.write(rel, "partner.md.j2", p=p, svg=Markup(svg), chart_alt=alt,
-                   summary=self.partner_summary(p, own), own=self.rates_table(own), inherited=self.rates_table(inherited, True),
+                   summary=self.partner_summary(p), own=self.rates_table(own), inherited=self.rates_table(inherited, True),
                    agreements=self.agreements_table(agreements), pledges=self.pledges_table(pledges),
                    events=self.events_list(events), sources=sources.to_dict("records"),
                    members=members.to_dict("records"),
@@ -240,7 +248,7 @@ class Renderer:
         v, t = self.v, self.v.tables
         order = v.partners["kind"].map({"all": 0, "bloc": 1}).fillna(2)
         partners = v.partners.assign(_order=order).sort_values(["_order", "name"])
-        for _, p in partners.iterrows():
+        for p in partners.to_dict("records"):
             self.partner_page(p)
         self.write(self.at("partners/index.md"), "partners.md.j2", partners=self.partners_table(partners))
         by_partner, by_category = derive.pledge_totals(v)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .validate import Table
 
 EARLIEST_EVENT = date(2025, 1, 1)
-HTML = re.compile(r"<\s*[a-zA-Z!/?]|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);")
+HTML = re.compile(r"<[a-zA-Z!/?]|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);")
 SCRIPT_URL = re.compile(r"(javascript|vbscript)\s*:|\bdata:[a-z]+/[a-z0-9.+-]+[;,]", re.IGNORECASE)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -140,9 +140,11 @@ def sourced(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
     for name, t in tables.items():
         if name == "sources" or "source_id" not in t.header:
             continue
+        # Where the schema already requires source_id, Frictionless has reported the empty cell.
+        schema_requires = pkg.field(name, "source_id").get("constraints", {}).get("required", False)
         for i, r in enumerate(t.rows):
             cited.update(v for v in (r["source_id"], r.get("second_source_id", "")) if v)
-            if not r["source_id"]:
+            if not r["source_id"] and not schema_requires:
                 out.append(_at(t, i, "source_id", "every row must cite a source; add its source_id "
                                "(and the source to datasets/sources.csv)"))
     t = tables["sources"]

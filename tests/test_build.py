@@ -1,0 +1,62 @@
+"""Whole builds of the real data: MkDocs in strict mode, Zensical on the same mkdocs.yml, the
+published package under /data/, and the atomic guarantee on bad data."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import set_cell
+
+from tariff_ledger.cli import main
+
+PAGES = ["index.html", "partners/index.html", "partners/kor/index.html", "partners/wld/index.html",
+         "timeline/index.html", "rates/index.html", "pledges/index.html", "agreements/index.html",
+         "sources/index.html", "data/index.html", "methodology/index.html", "contributing/index.html",
+         "coverage/index.html"]
+
+
+def test_every_stable_url_is_built(built_site):
+    for page in PAGES:
+        assert (built_site / page).is_file(), page
+    kor = (built_site / "partners/kor/index.html").read_text(encoding="utf-8")
+    assert "South Korea" in kor and "<svg" in kor
+
+
+def test_published_package_is_valid_under_the_real_frictionless(built_site):
+    data = built_site / "data"
+    for name in ("datapackage.json", "tariff_rates.csv", "partners.csv", "tariff-ledger.sqlite",
+                 "tariff-ledger.xlsx", "tariff-ledger.zip", "manifest.json"):
+        assert (data / name).is_file(), name
+    run = subprocess.run([sys.executable, "-m", "frictionless", "validate", "datapackage.json"], cwd=data,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_build_is_atomic_on_invalid_data(pkg, capsys):
+    assert main(["--root", str(pkg), "build"]) == 0
+    site = pkg / "site"
+    before = sorted(p.relative_to(site).as_posix() for p in site.rglob("*"))
+    index = (site / "index.html").read_bytes()
+    set_cell(pkg, "events", 0, date="2025-02-30")
+    assert main(["--root", str(pkg), "build"]) == 1
+    err = capsys.readouterr().err
+    assert 'datasets/events.csv:2:2: date "2025-02-30" is not a valid date' in err
+    assert "previous site/ is unchanged" in err
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*")) == before
+    assert (site / "index.html").read_bytes() == index
+    assert not list(pkg.glob("site.tmp-*"))
+
+
+def test_zensical_builds_the_same_config(pkg):
+    from tariff_ledger.pipeline import generate
+
+    generate(pkg)
+    zensical = Path(sys.executable).with_name("zensical")
+    run = subprocess.run([str(zensical), "build"], cwd=pkg, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert (pkg / "site" / "partners" / "kor" / "index.html").is_file()
+    assert "South Korea" in (pkg / "site" / "partners" / "kor" / "index.html").read_text(encoding="utf-8")
+    shutil.rmtree(pkg / "site")
