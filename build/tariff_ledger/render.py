@@ -331,7 +331,7 @@ class Renderer:
             "partners": self.partner_names,
             "rates": {r.rate_id: {"partner_id": r.partner_id,
                                   "authority": self.label("tariff_rates", "authority", r.authority),
-                                  "scope": r.product_scope, "rate": r.rate_pct,
+                                  "scope": r.product_scope, "rate": None if pd.isna(r.rate_pct) else r.rate_pct,
                                   "basis": self.label("tariff_rates", "rate_basis", r.rate_basis),
                                   "instrument": r.legal_instrument, "source": self.sources.loc[r.source_id, "url"],
                                   "source_title": self.sources.loc[r.source_id, "title"]}
@@ -342,7 +342,8 @@ class Renderer:
         }
         path = self.docs / "assets/generated/segments.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+        text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        path.write_text(text, encoding="utf-8")
 
 
 def clear_generated(docs_dir: Path) -> None:

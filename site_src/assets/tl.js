@@ -99,10 +99,10 @@
         var r = data.rates[s[1]];
         var tr = document.createElement("tr");
         tr.setAttribute("data-rate-id", s[1]);
-        [td(data.partners[s[0]] || s[0]), td(r.authority), td(r.scope), td(String(r.rate)), td(r.basis),
+        [td(data.partners[s[0]] || s[0]), td(r.authority), td(r.scope), td(r.rate === null ? "no single rate" : String(r.rate)), td(r.basis),
          td(s[2]), td(s[3] || ""), td(s[4] === s[0] ? "own row" : "inherited from " + s[4]), td(r.instrument || ""),
          td(r.source_title, r.source)].forEach(function (c) { tr.appendChild(c); });
-        tr.cells[3].setAttribute("data-sort", String(r.rate));
+        if (r.rate !== null) tr.cells[3].setAttribute("data-sort", String(r.rate));
         body.appendChild(tr);
       });
       status.textContent = hits.length + " layer" + (hits.length === 1 ? "" : "s") + " in force on " + day +
@@ -118,6 +118,8 @@
   }
 
   function init() {
+    /* Material's search overlay is a dialog without a name; give it one for screen readers. */
+    document.querySelectorAll(".md-search[role=dialog]").forEach(function (d) { d.setAttribute("aria-label", "Search"); });
     document.querySelectorAll("table.tl-table").forEach(makeSortable);
     document.querySelectorAll("input.tl-filter").forEach(function (i) {
       i.addEventListener("input", function () { filterRows(i); });
