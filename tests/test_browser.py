@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import shutil
+import threading
 
 import pytest
-from playwright.sync_api import sync_playwright
+from conftest import REPO, copy_package, set_cell
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+PAGE_TYPES = ["/", "/partners/", "/partners/kor/", "/partners/deu/", "/partners/wld/", "/rates/", "/timeline/",
+              "/pledges/", "/agreements/", "/sources/", "/data/", "/coverage/", "/methodology/", "/contributing/"]
 
 
 @pytest.fixture(scope="module")
@@ -20,24 +27,138 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, site_url):
-    context = browser.new_context()
+def watched_page(browser, base, **context_args):
+    context = browser.new_context(**context_args)
     pg = context.new_page()
     pg.problems = []  # console errors, page errors, requests leaving the site, dialogs
     pg.on("console", lambda m: pg.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     pg.on("pageerror", lambda e: pg.problems.append(f"page error: {e}"))
-    pg.on("request", lambda r: None if r.url.startswith(site_url) or r.url.startswith("data:")
+    pg.on("request", lambda r: None if r.url.startswith(base) or r.url.startswith("data:")
           else pg.problems.append(f"request left the site: {r.url}"))
     pg.on("dialog", lambda d: (pg.problems.append(f"dialog: {d.message}"), d.dismiss()))
+    return pg
+
+
+@pytest.fixture
+def page(browser, site_url):
+    pg = watched_page(browser, site_url)
     yield pg
-    context.close()
+    pg.context.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/partners/kor/"])
+@pytest.mark.parametrize("path", PAGE_TYPES)
 def test_page_loads_cleanly(page, site_url, path):
     response = page.goto(site_url + path)
     assert response.status == 200
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").first.inner_text().strip() != ""
     assert page.problems == []
+
+
+def test_site_search_finds_the_korea_page(page, site_url):
+    page.goto(site_url + "/")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    page.locator("input.md-search__input").fill("Korea")
+    hit = page.locator('.md-search-result__link[href*="partners/kor/"]').first
+    expect(hit).to_be_visible(timeout=15000)
+    assert page.problems == []
+
+
+def test_table_sorts_by_a_numeric_column(page, site_url):
+    page.goto(site_url + "/partners/")
+    header = page.locator("#tbl-partners thead th", has_text="Events")
+    index = page.locator("#tbl-partners thead th").all_inner_texts().index(header.inner_text())
+    header.locator("button").click()
+    header.locator("button").click()  # second click: descending
+    expect(header).to_have_attribute("aria-sort", "descending")
+    values = page.locator(f"#tbl-partners tbody tr td:nth-child({index + 1})").all_inner_texts()
+    numbers = [float(v) for v in values if v.strip()]
+    assert numbers == sorted(numbers, reverse=True) and numbers[0] > numbers[-1]
+    # Numbers sort as numbers, not text: 71 comes before 9 descending.
+    assert numbers[0] >= 60
+    assert page.problems == []
+
+
+def test_date_picker_shows_korea_all_in_and_no_threatened_rate(page, site_url):
+    page.goto(site_url + "/rates/")
+    page.select_option("#tl-picker-partner", "KOR")
+    page.fill("#tl-picker-date", "2025-12-01")
+    expect(page.locator("#tl-picker-status")).to_contain_text("in force on 2025-12-01 for South Korea")
+    rows = page.locator("#tl-picker-table tbody tr")
+    ids = [rows.nth(i).get_attribute("data-rate-id") for i in range(rows.count())]
+    texts = rows.all_inner_texts()
+    recip = [t for t in texts if "IEEPA reciprocal" in t and "all-goods" in t]
+    assert len(recip) == 1 and "\t15\t" in recip[0] and "All-in ceiling" in recip[0]
+    assert not any("threatened" in i for i in ids)
+    assert not any("\t25\t" in t and "IEEPA reciprocal" in t for t in texts)
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("path", ["/", "/partners/", "/partners/kor/", "/rates/", "/timeline/"])
+def test_phone_width_has_no_horizontal_scroll(browser, site_url, path, tmp_path):
+    pg = watched_page(browser, site_url, viewport={"width": 375, "height": 812}, device_scale_factor=1)
+    pg.goto(site_url + path)
+    pg.wait_for_load_state("networkidle")
+    shot = tmp_path / "phone.png"
+    pg.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 375
+    assert pg.problems == []
+    pg.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", ["/", "/partners/", "/partners/kor/", "/rates/", "/timeline/"])
+def test_axe_finds_no_serious_or_critical_violation(browser, site_url, path, scheme):
+    pg = watched_page(browser, site_url, color_scheme=scheme)
+    pg.goto(site_url + path)
+    pg.wait_for_load_state("networkidle")
+    pg.add_script_tag(path=str(AXE))
+    result = pg.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]]) for v in result["violations"]
+           if v["impact"] in ("serious", "critical")]
+    assert bad == []
+    pg.context.close()
+
+
+def test_charts_are_svg_with_text_alternatives(page, site_url):
+    page.goto(site_url + "/partners/kor/")
+    figure = page.locator("figure.tl-chart").first
+    assert figure.locator("svg").count() == 1
+    label = figure.locator("[role=img]").get_attribute("aria-label")
+    assert "South Korea" in label and "15% from 2025-11-14" in label
+
+
+TRICKY = {"title": "Tariffs: a < b & c, \"quoted\" and 'single' 😀 שלום עולם"}
+
+
+@pytest.fixture(scope="module")
+def tricky_site(tmp_path_factory):
+    """A site built from valid data whose text is awkward: it must render literally."""
+    from tariff_ledger.pipeline import build
+
+    root = copy_package(tmp_path_factory.mktemp("tricky"))
+    # Text a validator must accept (no HTML tags, no entities), but a careless renderer would break.
+    set_cell(root, "events", 0, title=TRICKY["title"], summary="a < b & c; x > y; 'quotes' \"double\"")
+    build(root)
+    handler = functools.partial(type("Quiet", (http.server.SimpleHTTPRequestHandler,),
+                                     {"log_message": lambda *a: None}), directory=str(root / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", root
+    server.shutdown()
+
+
+def test_tricky_text_renders_literally(browser, tricky_site):
+    base, root = tricky_site
+    event_id = (root / "datasets" / "events.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[0]
+    pg = watched_page(browser, base)
+    pg.goto(base + "/timeline/")
+    pg.wait_for_load_state("networkidle")
+    article = pg.locator(f"article#{event_id}")
+    assert article.count() == 1
+    assert TRICKY["title"] in article.locator("h3").inner_text()
+    assert "a < b & c; x > y; 'quotes' \"double\"" in article.inner_text()
+    assert article.locator("script, img, b").count() == 0
+    assert pg.problems == []
+    pg.context.close()
