@@ -59,6 +59,19 @@ def cmd_coverage(args) -> int:
     return 0
 
 
+def cmd_diff(args) -> int:
+    from .diff import diff, format_markdown, format_text
+    from .package import open_package
+
+    try:
+        changes = diff(open_package(args.root), args.ref)
+    except (PackageError, ValueError) as e:
+        print(e, file=sys.stderr)
+        return 2
+    print(format_markdown(changes, args.ref) if args.format == "markdown" else format_text(changes, args.ref))
+    return 0
+
+
 def cmd_serve(args) -> int:
     from .serve import serve
 
@@ -78,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("coverage", help="how complete the record is: rows, events per partner, gaps, sourcing")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_coverage)
+    p = sub.add_parser("diff", help="rows added, removed and changed since a git revision")
+    p.add_argument("ref", help="a git revision, e.g. main or v0.1.0")
+    p.add_argument("--format", choices=["text", "markdown"], default="text")
+    p.set_defaults(func=cmd_diff)
     p = sub.add_parser("serve", help="preview at http://127.0.0.1:8000, re-rendering on every change")
     p.add_argument("--addr", default="127.0.0.1:8000")
     p.set_defaults(func=cmd_serve)
