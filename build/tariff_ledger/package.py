@@ -98,6 +98,15 @@ def _read_json(root: Path, rel: str) -> tuple[dict | None, list[Problem]]:
     return data, []
 
 
+def _locate(path: Path, needle: str) -> tuple[int, int]:
+    """Line and column of the first occurrence of `needle` in a file (1, 1 if absent)."""
+    text = path.read_text(encoding="utf-8")
+    i = text.find(needle)
+    if i < 0:
+        return 1, 1
+    return text.count("\n", 0, i) + 1, i - (text.rfind("\n", 0, i) + 1) + 1
+
+
 def _safe_relative(value: object, folder: str) -> str | None:
     """Return why `value` is not a safe relative path inside `folder`, or None if it is."""
     if not isinstance(value, str) or not value:
@@ -137,7 +146,9 @@ def open_package(root: Path | str = ".") -> Package:
             if why is None and res[key] != f"{folder}/{name}{ext}":
                 why = f"must be {folder}/{name}{ext} (a resource's name is its file's stem)"
             if why:
-                problems.append(Problem(DESCRIPTOR, 1, 1, f'resource "{name}" {key} {res.get(key)!r}: {why}'))
+                line, col = _locate(root / DESCRIPTOR, json.dumps(res.get(key)))
+                problems.append(Problem(DESCRIPTOR, line, col, f'resource "{name}" {key} {res.get(key)!r} {why}; '
+                                        f'write "{folder}/{name}{ext}"'))
         if not any(p.path == DESCRIPTOR and f'"{name}"' in p.message for p in problems):
             schema, errs = _read_json(root, res["schema"])
             problems += errs

@@ -35,6 +35,32 @@ def _at(t: Table, i: int, field: str, message: str, level: str = "error") -> Pro
     return Problem(t.path, t.lines[i], t.column(field), message, level)
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
+
+
+def strict_formats(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
+    """Dates are written YYYY-MM-DD and numbers as plain decimals: Frictionless also accepts 2025-2-3,
+    1e3, " 15" and NaN, which spreadsheets and other readers may take differently."""
+    out = []
+    for name, t in tables.items():
+        for f in pkg.fields(name):
+            field, kind = f["name"], f["type"]
+            if kind not in ("date", "number"):
+                continue
+            for i, r in enumerate(t.rows):
+                v = r[field]
+                if not v:
+                    continue
+                if kind == "date" and not ISO_DATE.fullmatch(v):
+                    out.append(_at(t, i, field, f'{field} "{v}" is not written as YYYY-MM-DD; write it with '
+                                   "four-digit year, two-digit month and day, e.g. 2025-02-03"))
+                if kind == "number" and not PLAIN_NUMBER.fullmatch(v):
+                    out.append(_at(t, i, field, f'{field} "{v}" is not a plain number; write digits with an '
+                                   "optional decimal point, e.g. 15 or 2.5"))
+    return out
+
+
 def rate_periods(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
     """Enacted rows have effective_from, threatened rows have none, and a period ends after it starts."""
     t, out = tables["tariff_rates"], []
@@ -155,7 +181,7 @@ def sourced(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
     return out
 
 
-RULES = (rate_periods, no_overlapping_layers, dates_in_range, safe_text, sourced)
+RULES = (strict_formats, rate_periods, no_overlapping_layers, dates_in_range, safe_text, sourced)
 
 
 def check(pkg: Package, tables: dict[str, Table]) -> list[Problem]:

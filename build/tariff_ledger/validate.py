@@ -141,6 +141,8 @@ def _message(pkg: Package, table: Table, err) -> tuple[int, str]:
             if c["pattern"].startswith("^https://"):
                 return col, f'{field_name} "{cell}" is not an https URL; write the full https:// address'
             return col, f'{field_name} "{cell}" is not valid; {FIX_BY_PATTERN.get(c["pattern"], "match " + c["pattern"])}'
+        if constraint in ("minimum", "maximum") and str(cell).lower() in ("nan", "-nan"):
+            return col, f'{field_name} "{cell}" is not a number; write a plain number such as 15'
         if constraint in ("minimum", "maximum"):
             return col, f'{field_name} {cell} is out of range; it must be between {c.get("minimum", "-")} and {c.get("maximum", "-")}'
         if constraint == "maxLength":
@@ -188,7 +190,9 @@ def validate(root=".") -> list[Problem]:
     if problems:  # Frictionless would only repeat the structural damage in confusing ways
         return sorted(set(problems))
     problems += frictionless_problems(pkg, tables)
-    problems += rules.check(pkg, tables)
+    # One message per cell: a rule does not repeat a cell Frictionless already rejected.
+    taken = {(p.path, p.line, p.column) for p in problems}
+    problems += [p for p in rules.check(pkg, tables) if (p.path, p.line, p.column) not in taken]
     return sorted(set(problems))
 
 

@@ -1,0 +1,71 @@
+"""The bad-input corpus (tests/corpus/cases.py): every case is rejected with file, line, column and a
+fix, and nothing is published; the safe variations are accepted."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import pytest
+from conftest import add_row, set_cell
+
+from corpus.cases import ACCEPTED, CASES
+from tariff_ledger.cli import main
+from tariff_ledger.validate import errors, validate
+
+LOCATED = re.compile(r"^[\w./-]+:\d+:\d+: \S.*; \S.*")  # file:line:col: what is wrong; the fix
+
+
+def apply(root, op):
+    kind = op[0]
+    if kind == "cell":
+        _, resource, column, value, *index = op
+        set_cell(root, resource, index[0] if index else 0, **{column: value})
+    elif kind == "append":
+        add_row(root, op[1], **op[2])
+    elif kind == "bytes":
+        path = root / op[1]
+        path.write_bytes(op[2](path.read_bytes()))
+    elif kind == "json":
+        path = root / op[1]
+        path.write_text(json.dumps(op[2](json.loads(path.read_text(encoding="utf-8")))), encoding="utf-8")
+    elif kind == "text":
+        (root / op[1]).write_text(op[2], encoding="utf-8")
+
+
+def last_line(root, op):
+    return str(len((root / "datasets" / f"{op[1]}.csv").read_text(encoding="utf-8").splitlines()))
+
+
+def test_corpus_is_large_and_covers_every_category():
+    counts = Counter(c[0] for c in CASES)
+    assert len(CASES) >= 40
+    assert set(counts) == {"csv", "encoding", "value", "reference", "rule", "hostile", "metadata"}
+
+
+@pytest.mark.parametrize("category,name,op,expected", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_bad_input_is_rejected_and_nothing_is_published(pkg, category, name, op, expected, capsys):
+    apply(pkg, op)
+    if "LAST" in expected:
+        expected = expected.replace("LAST", last_line(pkg, op))
+    if "LINE" in expected:  # where the offending value (quoted in the message) stands in the JSON file
+        text = (pkg / op[1]).read_text(encoding="utf-8")
+        i = text.index(json.dumps(re.search(r"'(.*?)'", expected).group(1)))
+        expected = expected.replace("LINE", f"{text.count(chr(10), 0, i) + 1}:{i - text.rfind(chr(10), 0, i)}")
+    found = [p.text() for p in errors(validate(pkg))]
+    assert found, f"{name}: no error"
+    assert any(m.startswith(expected) for m in found), f"{name}: expected {expected!r}, got {found[:5]}"
+    for m in found:
+        assert LOCATED.match(m), f"{name}: not located with a fix: {m!r}"
+    if category == "encoding" and name != "utf-16":
+        assert any("is not UTF-8" in m and m.endswith("save the file as UTF-8") for m in found)
+    assert main(["--root", str(pkg), "build"]) == 1
+    assert not (pkg / "site").exists() and not list(pkg.glob("site.tmp-*"))
+    assert not (pkg / "site_src" / "partners").exists()  # not even the generated pages
+
+
+@pytest.mark.parametrize("category,name,op", ACCEPTED, ids=[f"{c[0]}-{c[1]}" for c in ACCEPTED])
+def test_safe_variations_are_accepted(pkg, category, name, op):
+    apply(pkg, op)
+    assert [p.text() for p in errors(validate(pkg))] == []
