@@ -11,8 +11,10 @@ import csv
 import hashlib
 import io
 import json
+import re
 import sqlite3
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -121,8 +123,7 @@ def write_excel(pkg: Package, out: Path) -> None:
                     cell.data_type = "s"  # text, never a formula
         ws.freeze_panes = "A2"
     wb.properties.creator = "Tariff Ledger"
-    fixed = __import__("datetime").datetime(2025, 1, 1)
-    wb.properties.created = wb.properties.modified = fixed
+    wb.properties.created = datetime(2025, 1, 1)
     buf = io.BytesIO()
     wb.save(buf)
     _rezip(buf.getvalue(), out / "tariff-ledger.xlsx")
@@ -132,7 +133,10 @@ def _rezip(data: bytes, dest: Path) -> None:
     """Rewrite a ZIP with fixed timestamps and sorted entries, so the bytes are reproducible."""
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as dst:
         for name in sorted(src.namelist(), key=lambda n: (n != "[Content_Types].xml", n)):
-            dst.writestr(zipfile.ZipInfo(name, ZIP_TIME), src.read(name), zipfile.ZIP_DEFLATED)
+            data = src.read(name)
+            if name == "docProps/core.xml":  # openpyxl stamps the save time here
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2025-01-01T00:00:00Z", data)
+            dst.writestr(zipfile.ZipInfo(name, ZIP_TIME), data, zipfile.ZIP_DEFLATED)
 
 
 def write_zip(out: Path, files: list[str]) -> None:

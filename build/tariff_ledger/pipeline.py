@@ -29,7 +29,7 @@ def generate(root: Path | str = ".") -> Views:
 def build(root: Path | str = ".", site_dir: Path | str | None = None) -> Path:
     """The full build into site/ (atomic: on any error the previous site/ is left as it was)."""
     root = Path(root)
-    generate(root)
+    views = generate(root)
     target = Path(site_dir) if site_dir else root / "site"
-    build_site(root, target)
+    build_site(root, target, views.pkg.data_as_of)
     return target

@@ -7,6 +7,8 @@ import ctypes
 import logging
 import os
 import shutil
+import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 
 from mkdocs.commands.build import build as mkdocs_build
@@ -49,9 +51,23 @@ def clean_leftovers(root: Path, target: Path) -> None:
         shutil.rmtree(p, ignore_errors=True)
 
 
-def build_site(root: Path, site_dir: Path, config_file: str = "mkdocs.yml") -> None:
+def source_date_epoch(root: Path, fallback: str) -> str:
+    """Reproducible builds: dates come from the last commit (or data_as_of outside git), never the clock."""
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return os.environ["SOURCE_DATE_EPOCH"]
+    try:
+        run = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=root, capture_output=True, text=True)
+        if run.returncode == 0 and run.stdout.strip():
+            return run.stdout.strip()
+    except OSError:
+        pass
+    return str(int(datetime.fromisoformat(fallback).replace(tzinfo=timezone.utc).timestamp()))
+
+
+def build_site(root: Path, site_dir: Path, data_as_of: str, config_file: str = "mkdocs.yml") -> None:
     """mkdocs build --strict into a temporary folder, then swap it into site_dir."""
     root, target = Path(root).resolve(), Path(site_dir).resolve()
+    os.environ["SOURCE_DATE_EPOCH"] = source_date_epoch(root, data_as_of)
     clean_leftovers(target.parent, target)
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     cwd = Path.cwd()
