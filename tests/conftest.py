@@ -23,10 +23,27 @@ def copy_package(dest: Path) -> Path:
         shutil.copy2(REPO / name, dest / name)
     for name in PACKAGE_DIRS:
         shutil.copytree(REPO / name, dest / name)
-    shutil.copytree(REPO / "site_src", dest / "site_src",
-                    ignore=lambda d, names: [n for n in names if (Path(d) / n).relative_to(REPO / "site_src").as_posix()
-                                             in ("index.md", "partners", "rates", "timeline", "pledges", "agreements",
-                                                 "sources", "data", "coverage", "assets/generated")])
+    shutil.copytree(
+        REPO / "site_src",
+        dest / "site_src",
+        ignore=lambda d, names: [
+            n
+            for n in names
+            if (Path(d) / n).relative_to(REPO / "site_src").as_posix()
+            in (
+                "index.md",
+                "partners",
+                "rates",
+                "timeline",
+                "pledges",
+                "agreements",
+                "sources",
+                "data",
+                "coverage",
+                "assets/generated",
+            )
+        ],
+    )
     return dest
 
 
@@ -76,6 +93,7 @@ def built_site(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def site_url(built_site):
     """The built site served on a loopback port for the browser tests."""
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass

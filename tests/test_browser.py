@@ -12,11 +12,32 @@ from conftest import REPO, copy_package, set_cell
 from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-PAGE_TYPES = ["/", "/partners/", "/partners/kor/", "/partners/deu/", "/partners/wld/", "/rates/", "/timeline/",
-              "/pledges/", "/agreements/", "/sources/", "/data/", "/coverage/", "/methodology/", "/contributing/"]
+PAGE_TYPES = [
+    "/",
+    "/partners/",
+    "/partners/kor/",
+    "/partners/deu/",
+    "/partners/wld/",
+    "/rates/",
+    "/timeline/",
+    "/pledges/",
+    "/agreements/",
+    "/sources/",
+    "/data/",
+    "/coverage/",
+    "/methodology/",
+    "/contributing/",
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +54,14 @@ def watched_page(browser, base, **context_args):
     pg.problems = []  # console errors, page errors, requests leaving the site, dialogs
     pg.on("console", lambda m: pg.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     pg.on("pageerror", lambda e: pg.problems.append(f"page error: {e}"))
-    pg.on("request", lambda r: None if r.url.startswith(base) or r.url.startswith("data:")
-          else pg.problems.append(f"request left the site: {r.url}"))
+    pg.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith(base) or r.url.startswith("data:")
+            else pg.problems.append(f"request left the site: {r.url}")
+        ),
+    )
     pg.on("dialog", lambda d: (pg.problems.append(f"dialog: {d.message}"), d.dismiss()))
     return pg
 
@@ -115,8 +142,11 @@ def test_axe_finds_no_serious_or_critical_violation(browser, site_url, path, sch
     pg.wait_for_load_state("networkidle")
     pg.add_script_tag(path=str(AXE))
     result = pg.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]]) for v in result["violations"]
-           if v["impact"] in ("serious", "critical")]
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
     assert bad == []
     pg.context.close()
 
@@ -141,8 +171,10 @@ def tricky_site(tmp_path_factory):
     # Text a validator must accept (no HTML tags, no entities), but a careless renderer would break.
     set_cell(root, "events", 0, title=TRICKY["title"], summary="a < b & c; x > y; 'quotes' \"double\"")
     build(root)
-    handler = functools.partial(type("Quiet", (http.server.SimpleHTTPRequestHandler,),
-                                     {"log_message": lambda *a: None}), directory=str(root / "site"))
+    handler = functools.partial(
+        type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None}),
+        directory=str(root / "site"),
+    )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}", root

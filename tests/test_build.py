@@ -12,10 +12,21 @@ from conftest import set_cell
 
 from tariff_ledger.cli import main
 
-PAGES = ["index.html", "partners/index.html", "partners/kor/index.html", "partners/wld/index.html",
-         "timeline/index.html", "rates/index.html", "pledges/index.html", "agreements/index.html",
-         "sources/index.html", "data/index.html", "methodology/index.html", "contributing/index.html",
-         "coverage/index.html"]
+PAGES = [
+    "index.html",
+    "partners/index.html",
+    "partners/kor/index.html",
+    "partners/wld/index.html",
+    "timeline/index.html",
+    "rates/index.html",
+    "pledges/index.html",
+    "agreements/index.html",
+    "sources/index.html",
+    "data/index.html",
+    "methodology/index.html",
+    "contributing/index.html",
+    "coverage/index.html",
+]
 
 
 def test_every_stable_url_is_built(built_site):
@@ -27,11 +38,19 @@ def test_every_stable_url_is_built(built_site):
 
 def test_published_package_is_valid_under_the_real_frictionless(built_site):
     data = built_site / "data"
-    for name in ("datapackage.json", "tariff_rates.csv", "partners.csv", "tariff-ledger.sqlite",
-                 "tariff-ledger.xlsx", "tariff-ledger.zip", "manifest.json"):
+    for name in (
+        "datapackage.json",
+        "tariff_rates.csv",
+        "partners.csv",
+        "tariff-ledger.sqlite",
+        "tariff-ledger.xlsx",
+        "tariff-ledger.zip",
+        "manifest.json",
+    ):
         assert (data / name).is_file(), name
-    run = subprocess.run([sys.executable, "-m", "frictionless", "validate", "datapackage.json"], cwd=data,
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "frictionless", "validate", "datapackage.json"], cwd=data, capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stdout[-2000:]
 
 

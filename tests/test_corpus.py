@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 from conftest import add_row, set_cell
-
 from corpus.cases import ACCEPTED, CASES
+
 from tariff_ledger.cli import main
 from tariff_ledger.validate import errors, validate
 

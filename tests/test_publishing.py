@@ -66,14 +66,15 @@ def test_loading_examples_run_on_the_published_files(built_site, downloads, kind
 
 
 def test_datasette_serves_the_sqlite_database(built_site, downloads):
-    [(kind, code)] = [s for s in snippets(built_site) if s[0] == "datasette"]
+    [(_kind, code)] = [s for s in snippets(built_site) if s[0] == "datasette"]
     with socket.socket() as s:
         busy = s.connect_ex(("127.0.0.1", 8001)) == 0
     if busy:
         pytest.fail("port 8001, used by the documented Datasette command, is busy")
     env = {**os.environ, "PATH": f"{TOOLS}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.Popen(["sh", "-c", "exec " + code], cwd=downloads, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["sh", "-c", "exec " + code], cwd=downloads, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         url = "http://127.0.0.1:8001/tariff-ledger/partners.json?partner_id=KOR&_shape=array"
         for _ in range(100):
@@ -92,8 +93,9 @@ def test_datasette_serves_the_sqlite_database(built_site, downloads):
 
 
 def test_citation_file_is_valid_and_matches_the_package():
-    result = subprocess.run([str(TOOLS / "cffconvert"), "--validate", "-i", str(REPO / "CITATION.cff")],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(TOOLS / "cffconvert"), "--validate", "-i", str(REPO / "CITATION.cff")], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     import json
 
@@ -117,20 +119,28 @@ def test_workflows_pass_actionlint(tmp_path):
     result = subprocess.run([str(TOOLS / "actionlint"), *map(str, workflows)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     broken = tmp_path / "broken.yml"
-    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.nope }}\n")
+    broken.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.nope }}\n"
+    )
     assert subprocess.run([str(TOOLS / "actionlint"), str(broken)], capture_output=True).returncode == 1
 
 
 def test_pull_request_workflow_runs_the_checks():
     text = (REPO / ".github" / "workflows" / "pull-request.yml").read_text()
-    for needed in ("tariff-ledger validate --format github", "tariff-ledger build", "./scripts/test",
-                   "--format markdown >> \"$GITHUB_STEP_SUMMARY\"", "--require-hashes"):
+    for needed in (
+        "tariff-ledger validate --format github",
+        "tariff-ledger build",
+        "./scripts/test",
+        '--format markdown >> "$GITHUB_STEP_SUMMARY"',
+        "--require-hashes",
+    ):
         assert needed in text
 
 
 def git(cwd, *args):
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=cwd, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=cwd, check=True, capture_output=True
+    )
 
 
 def test_diff_on_real_git_history(pkg, capsys):

@@ -73,8 +73,11 @@ def test_every_source_url_is_well_formed_https():
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_two_builds_are_byte_identical(pkg, tmp_path):
@@ -89,8 +92,13 @@ def test_a_build_killed_midway_leaves_the_previous_site_intact(pkg):
     build(pkg)
     before = tree_hashes(pkg / "site")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "tariff_ledger.cli", "--root", str(pkg), "build"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tariff_ledger.cli", "--root", str(pkg), "build"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
     # Wait until MkDocs is writing the new site aside, then kill the whole build.
     while time.monotonic() < deadline and proc.poll() is None:

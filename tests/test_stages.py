@@ -38,20 +38,20 @@ def day(s):
 
 
 def test_partner_row_overrides_wld_and_members_inherit_the_eu(views):
-    kor = in_force(views, "KOR", day("2025-06-01"))
+    kor = pd.DataFrame(in_force(views, "KOR", day("2025-06-01")))
     recip = kor[kor["authority"] == "ieepa-reciprocal"]
     assert len(recip) == 1 and recip.iloc[0]["rate_pct"] == 10
-    deu = in_force(views, "DEU", day("2025-10-01"))
+    deu = pd.DataFrame(in_force(views, "DEU", day("2025-10-01")))
     eu_recip = deu[(deu["authority"] == "ieepa-reciprocal") & (deu["product_scope"] == "all-goods")]
     assert list(eu_recip["via"]) == ["EUU"] and eu_recip.iloc[0]["rate_basis"] == "all-in"
 
 
 def test_retroactive_correction_applies_from_its_date(views):
     # Korea's all-in 15% was published on 4 Dec 2025, retroactive to 14 Nov 2025.
-    kor = in_force(views, "KOR", day("2025-12-01"))
+    kor = pd.DataFrame(in_force(views, "KOR", day("2025-12-01")))
     recip = kor[(kor["authority"] == "ieepa-reciprocal") & (kor["product_scope"] == "all-goods")]
-    assert list(zip(recip["rate_pct"], recip["rate_basis"])) == [(15.0, "all-in")]
-    jpn = in_force(views, "JPN", day("2025-08-20"))
+    assert list(zip(recip["rate_pct"], recip["rate_basis"], strict=False)) == [(15.0, "all-in")]
+    jpn = pd.DataFrame(in_force(views, "JPN", day("2025-08-20")))
     recip = jpn[(jpn["authority"] == "ieepa-reciprocal") & (jpn["product_scope"] == "all-goods")]
     assert list(recip["rate_basis"]) == ["all-in"]
 
@@ -62,21 +62,29 @@ def test_threatened_rates_never_apply(views):
 
 
 def test_ieepa_layers_end_with_the_supreme_court_ruling(views):
-    kor = in_force(views, "KOR", day("2026-03-01"))
+    kor = pd.DataFrame(in_force(views, "KOR", day("2026-03-01")))
     assert not kor["authority"].isin(["ieepa-reciprocal", "ieepa-fentanyl"]).any()
     assert "section-122" in set(kor["authority"])
 
 
 def test_headline_adds_additional_layers_and_marks_ceilings():
-    layers = pd.DataFrame({"product_scope": ["all-goods", "all-goods", "steel"], "rate_basis": ["additional", "additional", "additional"],
-                           "rate_pct": [10.0, 20.0, 50.0]})
+    layers = [
+        {"product_scope": scope, "rate_basis": "additional", "rate_pct": pct}
+        for scope, pct in (("all-goods", 10.0), ("all-goods", 20.0), ("steel", 50.0))
+    ]
     assert headline(layers) == (30.0, "30%")
-    layers.loc[0, "rate_basis"] = "all-in"
+    layers[0]["rate_basis"] = "all-in"
     assert headline(layers) == (30.0, "10% all-in + 20%")
 
 
-def test_render_escapes_tricky_valid_text(tmp_path, pkg):  # noqa: F811
-    set_cell(pkg, "events", 0, title="Tariffs: a < b & c \"quoted\" 'single' 😀 שלום", summary="Line one\nline two *not bold*")
+def test_render_escapes_tricky_valid_text(tmp_path, pkg):
+    set_cell(
+        pkg,
+        "events",
+        0,
+        title="Tariffs: a < b & c \"quoted\" 'single' 😀 שלום",
+        summary="Line one\nline two *not bold*",
+    )
     p = validated_package(pkg)
     v = derive(p, load(p))
     render(v, tmp_path)
@@ -99,7 +107,9 @@ def test_export_formats_open_and_agree(tmp_path):
     assert {(fk[2], fk[3]) for fk in fks} >= {("partners", "partner_id"), ("sources", "source_id")}
     pk = [c[1] for c in con.execute("PRAGMA table_info(events)") if c[5]]
     assert pk == ["event_id"]
-    assert con.execute("SELECT typeof(rate_pct) FROM tariff_rates WHERE rate_pct IS NOT NULL LIMIT 1").fetchone() == ("real",)
+    assert con.execute("SELECT typeof(rate_pct) FROM tariff_rates WHERE rate_pct IS NOT NULL LIMIT 1").fetchone() == (
+        "real",
+    )
     wb = load_workbook(tmp_path / "tariff-ledger.xlsx")
     assert wb.sheetnames == ["columns", *RESOURCES]
     assert wb["events"].max_row == len(pd.read_csv(tmp_path / "events.csv")) + 1

@@ -40,26 +40,34 @@ def test_cli_exit_codes_and_github_format(pkg, capsys):
 
 def test_bad_date(pkg):
     line = set_cell(pkg, "events", 3, date="2025-02-30")
-    assert only_errors(pkg) == [f'datasets/events.csv:{line}:2: date "2025-02-30" is not a valid date; write YYYY-MM-DD']
+    assert only_errors(pkg) == [
+        f'datasets/events.csv:{line}:2: date "2025-02-30" is not a valid date; write YYYY-MM-DD'
+    ]
 
 
 def test_percent_sign_in_a_number(pkg):
     line = set_cell(pkg, "tariff_rates", 0, rate_pct="15%")
-    assert only_errors(pkg) == [f'datasets/tariff_rates.csv:{line}:5: rate_pct "15%" is not a number; write a '
-                                "plain number such as 15 (no %, thousands separators or units)"]
+    assert only_errors(pkg) == [
+        f'datasets/tariff_rates.csv:{line}:5: rate_pct "15%" is not a number; write a '
+        "plain number such as 15 (no %, thousands separators or units)"
+    ]
 
 
 def test_unknown_partner(pkg):
     line = set_cell(pkg, "events", 0, partner_id="XYZ")
-    assert only_errors(pkg) == [f'datasets/events.csv:{line}:4: partner_id "XYZ" is not in datasets/partners.csv; '
-                                "add it there first or use an existing partner_id"]
+    assert only_errors(pkg) == [
+        f'datasets/events.csv:{line}:4: partner_id "XYZ" is not in datasets/partners.csv; '
+        "add it there first or use an existing partner_id"
+    ]
 
 
 def test_duplicate_id(pkg):
     first = read_rows(pkg, "agreements")[0]["agreement_id"]
     line = add_row(pkg, "agreements")
-    assert only_errors(pkg) == [f'datasets/agreements.csv:{line}:1: agreement_id "{first}" is used twice (first used '
-                                "on line 2); give each row its own id"]
+    assert only_errors(pkg) == [
+        f'datasets/agreements.csv:{line}:1: agreement_id "{first}" is used twice (first used '
+        "on line 2); give each row its own id"
+    ]
 
 
 def test_file_that_is_not_utf8(pkg):
@@ -69,7 +77,7 @@ def test_file_that_is_not_utf8(pkg):
     path.write_bytes(data)
     [msg] = only_errors(pkg)
     assert msg.startswith("datasets/partners.csv:") and "is not UTF-8" in msg and msg.endswith("save the file as UTF-8")
-    line = data[:data.index(b"C\xf4te")].count(b"\n") + 1
+    line = data[: data.index(b"C\xf4te")].count(b"\n") + 1
     assert msg.startswith(f"datasets/partners.csv:{line}:")
 
 
@@ -88,7 +96,7 @@ def test_missing_column(pkg):
         del r["binding"]
     write_rows(pkg, "pledges", rows)
     [msg] = only_errors(pkg)
-    assert msg.startswith('datasets/pledges.csv:1:') and 'column "binding" is missing; add it' in msg
+    assert msg.startswith("datasets/pledges.csv:1:") and 'column "binding" is missing; add it' in msg
 
 
 def test_empty_file(pkg):
@@ -99,28 +107,35 @@ def test_empty_file(pkg):
 
 def test_html_in_a_text_cell(pkg):
     line = set_cell(pkg, "events", 2, summary="Talks <script>alert(1)</script> ended")
-    assert only_errors(pkg) == [f'datasets/events.csv:{line}:7: summary contains HTML ("<s"); write plain text '
-                                "(use the character itself, not an entity)"]
+    assert only_errors(pkg) == [
+        f'datasets/events.csv:{line}:7: summary contains HTML ("<s"); write plain text '
+        "(use the character itself, not an entity)"
+    ]
 
 
 def test_formula_leading_cell(pkg):
-    line = set_cell(pkg, "events", 2, title="=HYPERLINK(\"https://example.com\")")
+    line = set_cell(pkg, "events", 2, title='=HYPERLINK("https://example.com")')
     [msg] = only_errors(pkg)
-    assert msg == (f"datasets/events.csv:{line}:6: title starts with '=', which spreadsheets run as a formula; "
-                   "rephrase so it starts with a letter or digit")
+    assert msg == (
+        f"datasets/events.csv:{line}:6: title starts with '=', which spreadsheets run as a formula; "
+        "rephrase so it starts with a letter or digit"
+    )
 
 
 def test_javascript_url(pkg):
     line = set_cell(pkg, "sources", 0, url="javascript:alert(1)")
     [msg] = only_errors(pkg)
-    assert msg == (f'datasets/sources.csv:{line}:5: url "javascript:alert(1)" is not an https URL; write the '
-                   "full https:// address")
+    assert msg == (
+        f'datasets/sources.csv:{line}:5: url "javascript:alert(1)" is not an https URL; write the full https:// address'
+    )
 
 
 def test_http_url_is_rejected(pkg):
     line = set_cell(pkg, "sources", 0, url="http://example.com/page")
-    assert only_errors(pkg) == [f'datasets/sources.csv:{line}:5: url "http://example.com/page" is not an https URL; '
-                                "write the full https:// address"]
+    assert only_errors(pkg) == [
+        f'datasets/sources.csv:{line}:5: url "http://example.com/page" is not an https URL; '
+        "write the full https:// address"
+    ]
 
 
 def test_markdown_javascript_link_in_text(pkg):
@@ -136,10 +151,12 @@ def enacted_row(pkg):
 
 
 def test_period_that_ends_before_it_starts(pkg, enacted_row):
-    i, r = enacted_row
+    i, _r = enacted_row
     line = set_cell(pkg, "tariff_rates", i, ended_on="2025-01-02", effective_from="2025-03-01")
-    assert only_errors(pkg) == [f"datasets/tariff_rates.csv:{line}:10: ended_on 2025-01-02 is not after "
-                                "effective_from 2025-03-01; ended_on is the first day the rate no longer applied"]
+    assert only_errors(pkg) == [
+        f"datasets/tariff_rates.csv:{line}:10: ended_on 2025-01-02 is not after "
+        "effective_from 2025-03-01; ended_on is the first day the rate no longer applied"
+    ]
 
 
 def test_enacted_row_needs_effective_from(pkg, enacted_row):
@@ -147,29 +164,35 @@ def test_enacted_row_needs_effective_from(pkg, enacted_row):
     line = set_cell(pkg, "tariff_rates", i, effective_from="")
     assert [m for m in only_errors(pkg) if ":9: an enacted rate needs effective_from" in m] == [
         f"datasets/tariff_rates.csv:{line}:9: an enacted rate needs effective_from: the first day it applied "
-        "(or change stage to threatened/announced)"]
+        "(or change stage to threatened/announced)"
+    ]
 
 
 def test_threatened_row_has_no_effective_from(pkg):
     rows = read_rows(pkg, "tariff_rates")
     i = next(i for i, r in enumerate(rows) if r["stage"] == "threatened")
     line = set_cell(pkg, "tariff_rates", i, effective_from="2025-08-01")
-    assert only_errors(pkg) == [f"datasets/tariff_rates.csv:{line}:9: a threatened rate has no effective_from; "
-                                "clear it, or set stage to announced/enacted if an instrument fixed the date"]
+    assert only_errors(pkg) == [
+        f"datasets/tariff_rates.csv:{line}:9: a threatened rate has no effective_from; "
+        "clear it, or set stage to announced/enacted if an instrument fixed the date"
+    ]
 
 
 def test_overlapping_enacted_layers(pkg, enacted_row):
     i, r = enacted_row
     line = add_row(pkg, "tariff_rates", **{**r, "rate_id": "overlap-test"})
     [msg] = only_errors(pkg)
-    assert msg.startswith(f"datasets/tariff_rates.csv:{line}:9: overlaps {r['rate_id']} (line {i + 2}) for the same "
-                          "partner, authority and product scope")
+    assert msg.startswith(
+        f"datasets/tariff_rates.csv:{line}:9: overlaps {r['rate_id']} (line {i + 2}) for the same "
+        "partner, authority and product scope"
+    )
 
 
 def test_event_before_2025(pkg):
     line = set_cell(pkg, "events", 0, date="2024-12-31")
-    assert only_errors(pkg) == [f"datasets/events.csv:{line}:2: date 2024-12-31 is before 2025-01-01; the timeline "
-                                "starts in 2025"]
+    assert only_errors(pkg) == [
+        f"datasets/events.csv:{line}:2: date 2024-12-31 is before 2025-01-01; the timeline starts in 2025"
+    ]
 
 
 def test_fact_after_data_as_of(pkg):
@@ -187,8 +210,10 @@ def test_scheduled_dates_may_be_after_data_as_of(pkg):
 
 def test_every_row_cites_a_source(pkg):
     line = set_cell(pkg, "pledges", 0, source_id="")
-    assert only_errors(pkg) == [f"datasets/pledges.csv:{line}:15: source_id is required; fill it in (The source this "
-                                "row relies on (sources.csv).)"]
+    assert only_errors(pkg) == [
+        f"datasets/pledges.csv:{line}:15: source_id is required; fill it in (The source this "
+        "row relies on (sources.csv).)"
+    ]
 
 
 def test_sourcing_rule_holds_even_if_the_schema_stops_requiring_it(pkg):
@@ -197,16 +222,20 @@ def test_sourcing_rule_holds_even_if_the_schema_stops_requiring_it(pkg):
     next(f for f in schema["fields"] if f["name"] == "source_id")["constraints"].pop("required")
     schema_path.write_text(json.dumps(schema))
     line = set_cell(pkg, "events", 0, source_id="")
-    assert only_errors(pkg) == [f"datasets/events.csv:{line}:10: every row must cite a source; add its source_id "
-                                "(and the source to datasets/sources.csv)"]
+    assert only_errors(pkg) == [
+        f"datasets/events.csv:{line}:10: every row must cite a source; add its source_id "
+        "(and the source to datasets/sources.csv)"
+    ]
 
 
 def test_uncited_source_is_a_warning(pkg):
     line = add_row(pkg, "sources", source_id="never-cited-test")
     problems = validate(pkg)
     assert errors(problems) == []
-    assert f'datasets/sources.csv:{line}:1: warning: source "never-cited-test" is not cited by any row; cite it or ' \
-           "remove it" in [p.text() for p in problems]
+    assert (
+        f'datasets/sources.csv:{line}:1: warning: source "never-cited-test" is not cited by any row; cite it or '
+        "remove it" in [p.text() for p in problems]
+    )
 
 
 def test_namibia_is_not_missing(pkg):

@@ -10,15 +10,25 @@ import matplotlib
 import matplotlib.dates
 
 matplotlib.use("svg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 INK = "#010203"  # sentinel colour replaced by currentColor, so the page's text colour is used
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
-plt.rcParams.update({
-    "svg.fonttype": "none", "svg.hashsalt": "tariff-ledger", "font.size": 10,
-    "text.color": INK, "axes.labelcolor": INK, "axes.edgecolor": INK, "xtick.color": INK, "ytick.color": INK,
-    "axes.facecolor": "none", "figure.facecolor": "none", "font.family": "sans-serif",
-})
+plt.rcParams.update(
+    {
+        "svg.fonttype": "none",
+        "svg.hashsalt": "tariff-ledger",
+        "font.size": 10,
+        "text.color": INK,
+        "axes.labelcolor": INK,
+        "axes.edgecolor": INK,
+        "xtick.color": INK,
+        "ytick.color": INK,
+        "axes.facecolor": "none",
+        "figure.facecolor": "none",
+        "font.family": "sans-serif",
+    }
+)
 
 
 def _svg(fig) -> str:
@@ -26,21 +36,31 @@ def _svg(fig) -> str:
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     svg = buf.getvalue()
-    return svg[svg.index("<svg"):].replace(INK, "currentColor")
+    return svg[svg.index("<svg") :].replace(INK, "currentColor")
 
 
 def inline(svg: str, chart_id: str) -> str:
     """Prepare an SVG for inlining: ids unique in the page, hidden from screen readers (the figure
     around it carries the text alternative)."""
     svg = re.sub(r'id="([^"]+)"', rf'id="{chart_id}-\1"', svg)
-    svg = re.sub(r'url\(#([^)]+)\)', rf'url(#{chart_id}-\1)', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{chart_id}-\1)", svg)
     svg = re.sub(r'xlink:href="#([^"]+)"', rf'xlink:href="#{chart_id}-\1"', svg)
-    svg = re.sub(r'<svg ', '<svg aria-hidden="true" focusable="false" ', svg, count=1)
+    svg = re.sub(r"<svg ", '<svg aria-hidden="true" focusable="false" ', svg, count=1)
     return svg
+
+
+_DRAWN: dict[str, str] = {}  # series -> SVG; many partners share layers, and `serve` redraws only changes
 
 
 def step_chart(series: list[dict], start, end) -> str:
     """series: [{"label": str, "points": [(start, until, rate_pct), ...]}] drawn as step lines."""
+    key = repr((series, start, end))
+    if key not in _DRAWN:
+        _DRAWN[key] = _step_chart(series, start, end)
+    return _DRAWN[key]
+
+
+def _step_chart(series: list[dict], start, end) -> str:
     height = 1.6 + 0.3 * max(len(series), 4)
     fig, ax = plt.subplots(figsize=(9, height))
     fig.subplots_adjust(left=0.07, right=0.62, bottom=0.9 / height, top=1 - 0.2 / height)

@@ -17,8 +17,10 @@ def cmd_validate(args) -> int:
         print(p.github() if args.format == "github" else p.text())
     n_err = len(errors(problems))
     if args.format == "text":
-        print(f"{n_err} error(s), {len(problems) - n_err} warning(s)" if problems else "valid: no problems found",
-              file=sys.stderr)
+        print(
+            f"{n_err} error(s), {len(problems) - n_err} warning(s)" if problems else "valid: no problems found",
+            file=sys.stderr,
+        )
     return 1 if n_err else 0
 
 

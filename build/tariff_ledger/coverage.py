@@ -7,13 +7,30 @@ import pandas as pd
 from .derive import Views, official_share
 from .package import RESOURCES
 
-EVENT_TARGETS = {"ALL": 250, "KOR": 60, "JPN": 10, "EUU": 10, "CHN": 10, "GBR": 10, "CAN": 10, "MEX": 10,
-                 "IND": 10, "CHE": 10, "TWN": 10, "VNM": 10}
+EVENT_TARGETS = {
+    "ALL": 250,
+    "KOR": 60,
+    "JPN": 10,
+    "EUU": 10,
+    "CHN": 10,
+    "GBR": 10,
+    "CAN": 10,
+    "MEX": 10,
+    "IND": 10,
+    "CHE": 10,
+    "TWN": 10,
+    "VNM": 10,
+}
 KEY_RATES = {
-    "2 April 2025 rate": lambda r: (r["authority"] == "ieepa-reciprocal") & (r["announced_on"] == pd.Timestamp("2025-04-02")),
+    "2 April 2025 rate": lambda r: (
+        (r["authority"] == "ieepa-reciprocal") & (r["announced_on"] == pd.Timestamp("2025-04-02"))
+    ),
     "July 2025 letter": lambda r: (r["stage"] == "threatened") & (r["announced_on"].dt.strftime("%Y-%m") == "2025-07"),
-    "EO 14326 rate (7 Aug 2025)": lambda r: (r["authority"] == "ieepa-reciprocal") & (r["stage"] == "enacted")
-    & (r["effective_from"] == pd.Timestamp("2025-08-07")),
+    "EO 14326 rate (7 Aug 2025)": lambda r: (
+        (r["authority"] == "ieepa-reciprocal")
+        & (r["stage"] == "enacted")
+        & (r["effective_from"] == pd.Timestamp("2025-08-07"))
+    ),
 }
 
 
@@ -23,13 +40,21 @@ def coverage(views: Views) -> dict:
     countries = partners[partners["kind"].isin(["country", "territory"]) & (partners["member_of"] == "")]
     events_per = t["events"]["partner_id"].value_counts()
     rates = t["tariff_rates"]
-    lacking = {label: sorted(set(countries["partner_id"]) - set(rates[test(rates)]["partner_id"]))
-               for label, test in KEY_RATES.items()}
+    lacking = {
+        label: sorted(set(countries["partner_id"]) - set(rates[test(rates)]["partner_id"]))
+        for label, test in KEY_RATES.items()
+    }
     targets = []
     for pid, need in EVENT_TARGETS.items():
         have = len(t["events"]) if pid == "ALL" else int(events_per.get(pid, 0))
-        targets.append({"what": "events in all" if pid == "ALL" else f"events for {pid}", "target": need,
-                        "have": have, "met": have >= need})
+        targets.append(
+            {
+                "what": "events in all" if pid == "ALL" else f"events for {pid}",
+                "target": need,
+                "have": have,
+                "met": have >= need,
+            }
+        )
     instrument_share = float((rates["legal_instrument"] != "").mean()) if len(rates) else 0.0
     dates = [t[n][c].max() for n in RESOURCES for c in t[n].columns if str(t[n][c].dtype).startswith("datetime")]
     return {

@@ -41,14 +41,14 @@ class Views:
     key_dates: list[tuple[str, str, pd.Timestamp | None]] = field(default_factory=list)
     by_partner: dict[str, list[Segment]] = field(default_factory=dict)
     rates_by_id: pd.DataFrame | None = None
+    rate_records: dict[str, dict] = field(default_factory=dict)
 
 
 def _subtract(start, until, cuts):
     """The parts of [start, until) not covered by any interval in cuts."""
     parts = [(start, until)]
     for c0, c1 in cuts:
-        parts = [piece for a, b in parts
-                 for piece in ((a, min(b, c0)), (max(a, c1), b)) if piece[0] < piece[1]]
+        parts = [piece for a, b in parts for piece in ((a, min(b, c0)), (max(a, c1), b)) if piece[0] < piece[1]]
     return parts
 
 
@@ -89,25 +89,30 @@ def resolve_segments(tables: dict[str, pd.DataFrame]) -> list[Segment]:
     return segments
 
 
-def in_force(views: Views, partner_id: str, day: pd.Timestamp) -> pd.DataFrame:
-    """The rate rows applying to `partner_id` on `day`, with the partner they were inherited from."""
-    hits = [(s.rate_id, s.via) for s in views.by_partner.get(partner_id, []) if s.start <= day < s.until]
-    out = views.rates_by_id.loc[[h[0] for h in hits]].reset_index()
-    out["via"] = [h[1] for h in hits]
-    return out.sort_values(["authority", "product_scope"]).reset_index(drop=True)
+def in_force(views: Views, partner_id: str, day: pd.Timestamp) -> list[dict]:
+    """The rate rows applying to `partner_id` on `day` (as dicts), each with `via`: whose row it is."""
+    hits = [
+        {**views.rate_records[s.rate_id], "via": s.via}
+        for s in views.by_partner.get(partner_id, [])
+        if s.start <= day < s.until
+    ]
+    return sorted(hits, key=lambda r: (r["authority"], r["product_scope"], r["rate_id"]))
 
 
-def headline(layers: pd.DataFrame) -> tuple[float | None, str]:
+def headline(layers: list[dict]) -> tuple[float | None, str]:
     """The all-goods rate: additional layers add up; an all-in ceiling is shown as such."""
-    goods = layers[(layers["product_scope"] == "all-goods") & (layers["rate_basis"] != "in-quota")]
-    if goods.empty:
+    goods = [
+        r
+        for r in layers
+        if r["product_scope"] == "all-goods" and r["rate_basis"] != "in-quota" and not pd.isna(r["rate_pct"])
+    ]
+    if not goods:
         return None, ""
-    ceiling = goods[goods["rate_basis"] == "all-in"]["rate_pct"]
-    extra = goods[goods["rate_basis"] == "additional"]["rate_pct"].sum()
-    if len(ceiling):
-        value = float(ceiling.max() + extra)
-        text = f"{_pct(ceiling.max())} all-in" + (f" + {_pct(extra)}" if extra else "")
-        return value, text
+    ceilings = [r["rate_pct"] for r in goods if r["rate_basis"] == "all-in"]
+    extra = sum(r["rate_pct"] for r in goods if r["rate_basis"] == "additional")
+    if ceilings:
+        text = f"{_pct(max(ceilings))} all-in" + (f" + {_pct(extra)}" if extra else "")
+        return float(max(ceilings) + extra), text
     return float(extra), _pct(extra)
 
 
@@ -124,23 +129,30 @@ def partner_rows(views: Views) -> pd.DataFrame:
         own = {p.partner_id, p.member_of} - {""}
         now_value, now_text = headline(in_force(views, p.partner_id, views.as_of))
         april = recip[(recip["partner_id"].isin(own)) & (recip["announced_on"] == pd.Timestamp("2025-04-02"))]
-        threatened = rates[(rates["partner_id"].isin(own)) & (rates["stage"] == "threatened")
-                           & (rates["product_scope"] == "all-goods")]
+        threatened = rates[
+            (rates["partner_id"].isin(own)) & (rates["stage"] == "threatened") & (rates["product_scope"] == "all-goods")
+        ]
         deals = agreements[agreements["partner_id"].isin(own)].sort_values("announced_on")
         pledged = pledges[(pledges["partner_id"] == p.partner_id) & (pledges["part_of"] == "")]["amount_usd_bn"].sum()
-        rows.append({
-            "partner_id": p.partner_id, "name": p.name, "kind": p.kind, "region": p.region,
-            "member_of": p.member_of,
-            "rate_now": now_value, "rate_now_text": now_text,
-            "rate_april": float(april["rate_pct"].max()) if len(april) else None,
-            "threatened_max": float(threatened["rate_pct"].max()) if len(threatened) else None,
-            "deal": deals.iloc[-1]["title"] if len(deals) else "",
-            "deal_status": deals.iloc[-1]["status"] if len(deals) else "",
-            "deal_count": len(deals),
-            "pledged_usd_bn": float(pledged) if pledged else None,
-            "events": int((t["events"]["partner_id"] == p.partner_id).sum()),
-            "rate_rows": int((rates["partner_id"] == p.partner_id).sum()),
-        })
+        rows.append(
+            {
+                "partner_id": p.partner_id,
+                "name": p.name,
+                "kind": p.kind,
+                "region": p.region,
+                "member_of": p.member_of,
+                "rate_now": now_value,
+                "rate_now_text": now_text,
+                "rate_april": float(april["rate_pct"].max()) if len(april) else None,
+                "threatened_max": float(threatened["rate_pct"].max()) if len(threatened) else None,
+                "deal": deals.iloc[-1]["title"] if len(deals) else "",
+                "deal_status": deals.iloc[-1]["status"] if len(deals) else "",
+                "deal_count": len(deals),
+                "pledged_usd_bn": float(pledged) if pledged else None,
+                "events": int((t["events"]["partner_id"] == p.partner_id).sum()),
+                "rate_rows": int((rates["partner_id"] == p.partner_id).sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -173,8 +185,11 @@ def key_date_matrix(views: Views) -> pd.DataFrame:
                 if mode == "announced-2025-04-02":
                     hits = recip[recip["partner_id"].isin(own) & (recip["announced_on"] == pd.Timestamp("2025-04-02"))]
                 else:
-                    hits = recip[recip["partner_id"].isin(own) & (recip["stage"] == "threatened")
-                                 & (recip["announced_on"].dt.strftime("%Y-%m") == "2025-07")]
+                    hits = recip[
+                        recip["partner_id"].isin(own)
+                        & (recip["stage"] == "threatened")
+                        & (recip["announced_on"].dt.strftime("%Y-%m") == "2025-07")
+                    ]
                 value = float(hits["rate_pct"].max()) if len(hits) else None
                 text = _pct(value) if value is not None else ""
             row[label] = (value, text)
@@ -185,10 +200,16 @@ def key_date_matrix(views: Views) -> pd.DataFrame:
 def pledge_totals(views: Views) -> tuple[pd.DataFrame, pd.DataFrame]:
     whole = views.tables["pledges"][views.tables["pledges"]["part_of"] == ""]  # parts are inside their whole
     pledges = whole.merge(views.tables["partners"][["partner_id", "name"]], on="partner_id")
-    by_partner = (pledges.groupby(["partner_id", "name"], as_index=False)["amount_usd_bn"].sum()
-                  .sort_values(["amount_usd_bn", "partner_id"], ascending=[False, True]))
-    by_category = (pledges.groupby("category", as_index=False)["amount_usd_bn"].sum()
-                   .sort_values(["amount_usd_bn", "category"], ascending=[False, True]))
+    by_partner = (
+        pledges.groupby(["partner_id", "name"], as_index=False)["amount_usd_bn"]
+        .sum()
+        .sort_values(["amount_usd_bn", "partner_id"], ascending=[False, True])
+    )
+    by_category = (
+        pledges.groupby("category", as_index=False)["amount_usd_bn"]
+        .sum()
+        .sort_values(["amount_usd_bn", "category"], ascending=[False, True])
+    )
     return by_partner.reset_index(drop=True), by_category.reset_index(drop=True)
 
 
@@ -209,6 +230,7 @@ def derive(pkg: Package, tables: dict[str, pd.DataFrame]) -> Views:
     as_of = pd.Timestamp(date.fromisoformat(pkg.data_as_of))
     views = Views(pkg=pkg, tables=tables, as_of=as_of, segments=resolve_segments(tables), partners=pd.DataFrame())
     views.rates_by_id = tables["tariff_rates"].set_index("rate_id")
+    views.rate_records = {r["rate_id"]: r for r in tables["tariff_rates"].to_dict("records")}
     for s in views.segments:
         views.by_partner.setdefault(s.partner_id, []).append(s)
     views.key_dates = key_dates(as_of)

@@ -50,7 +50,9 @@ def diff(pkg: Package, rev: str) -> list[ResourceDiff]:
         new = _rows(pkg.csv_path(name).read_text(encoding="utf-8"), key)
         d = ResourceDiff(name, added=sorted(set(new) - set(old)), removed=sorted(set(old) - set(new)))
         for k in sorted(set(old) & set(new)):
-            cells = [(c, old[k].get(c, ""), new[k].get(c, "")) for c in new[k] if old[k].get(c, "") != new[k].get(c, "")]
+            cells = [
+                (c, old[k].get(c, ""), new[k].get(c, "")) for c in new[k] if old[k].get(c, "") != new[k].get(c, "")
+            ]
             cells += [(c, old[k][c], "") for c in old[k] if c not in new[k]]
             if cells:
                 d.changed[k] = cells
@@ -75,8 +77,9 @@ def format_text(diffs: list[ResourceDiff], rev: str) -> str:
 
 def _md(value: str) -> str:
     # Cells go into a Markdown table: keep them on one line and inert.
-    return (value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-            .replace("`", "'") or " ")
+    return (
+        value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace("`", "'") or " "
+    )
 
 
 def format_markdown(diffs: list[ResourceDiff], rev: str) -> str:
@@ -91,5 +94,7 @@ def format_markdown(diffs: list[ResourceDiff], rev: str) -> str:
         out += [f"- added `{k}`" for k in d.added] + [f"- removed `{k}`" for k in d.removed]
         if d.changed:
             out += ["", "| id | column | before | after |", "|---|---|---|---|"]
-            out += [f"| `{k}` | {c} | {_md(old)} | {_md(new)} |" for k, cells in d.changed.items() for c, old, new in cells]
+            out += [
+                f"| `{k}` | {c} | {_md(old)} | {_md(new)} |" for k, cells in d.changed.items() for c, old, new in cells
+            ]
     return "\n".join(out) + "\n"

@@ -34,7 +34,7 @@ def _rows(pkg: Package, name: str) -> tuple[list[str], list[list[str]]]:
 
 def _typed(pkg: Package, name: str, header: list[str], row: list[str]) -> dict:
     out = {}
-    for f, value in zip(pkg.fields(name), row):
+    for f, value in zip(pkg.fields(name), row, strict=False):
         if value == "":
             out[f["name"]] = None
         elif f["type"] == "number":
@@ -82,12 +82,16 @@ def write_sqlite(pkg: Package, out: Path) -> None:
     con.execute("PRAGMA foreign_keys = ON")
     for name in RESOURCES:  # partners and sources first: the foreign keys point at them
         schema = pkg.schemas[name]
-        cols = [f'"{f["name"]}" {SQL_TYPES[f["type"]]}' + (" NOT NULL" if f.get("constraints", {}).get("required") else "")
-                for f in schema["fields"]]
+        cols = [
+            f'"{f["name"]}" {SQL_TYPES[f["type"]]}' + (" NOT NULL" if f.get("constraints", {}).get("required") else "")
+            for f in schema["fields"]
+        ]
         cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in schema["primaryKey"]) + ")")
         for fk in schema.get("foreignKeys", []):
             ref = fk["reference"]
-            cols.append(f'FOREIGN KEY ("{fk["fields"][0]}") REFERENCES "{ref["resource"] or name}" ("{ref["fields"][0]}")')
+            cols.append(
+                f'FOREIGN KEY ("{fk["fields"][0]}") REFERENCES "{ref["resource"] or name}" ("{ref["fields"][0]}")'
+            )
         con.execute(f'CREATE TABLE "{name}" (\n  ' + ",\n  ".join(cols) + "\n)")
     for name in RESOURCES:
         header, rows = _rows(pkg, name)
@@ -109,8 +113,16 @@ def write_excel(pkg: Package, out: Path) -> None:
     for name in RESOURCES:
         for f in pkg.fields(name):
             c = f.get("constraints", {})
-            about.append([name, f["name"], f["type"], "yes" if c.get("required") else "",
-                          ", ".join(c.get("enum", [])), f.get("description", "")])
+            about.append(
+                [
+                    name,
+                    f["name"],
+                    f["type"],
+                    "yes" if c.get("required") else "",
+                    ", ".join(c.get("enum", [])),
+                    f.get("description", ""),
+                ]
+            )
         header, rows = _rows(pkg, name)
         ws = wb.create_sheet(name)
         ws.append(header)
@@ -167,8 +179,9 @@ def export(pkg: Package, out: Path) -> dict:
     for name in RESOURCES:
         write_csv(pkg, name, out)
         write_json(pkg, name, out)
-    (out / "datapackage.json").write_text(json.dumps(published_descriptor(pkg), indent=2, ensure_ascii=False) + "\n",
-                                          encoding="utf-8")
+    (out / "datapackage.json").write_text(
+        json.dumps(published_descriptor(pkg), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     write_sqlite(pkg, out)
     write_excel(pkg, out)
     package_files = ["datapackage.json"] + [f"{n}.csv" for n in RESOURCES]

@@ -10,8 +10,7 @@ from .package import RESOURCES, Package
 
 
 def read_resource(pkg: Package, name: str) -> pd.DataFrame:
-    df = pd.read_csv(pkg.csv_path(name), dtype=str, keep_default_na=False, na_values=[],
-                     encoding="utf-8-sig")
+    df = pd.read_csv(pkg.csv_path(name), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
     for f in pkg.fields(name):
         col = f["name"]
         if f["type"] == "number":

@@ -13,8 +13,14 @@ from pathlib import Path
 RESOURCES = ("partners", "sources", "tariff_rates", "agreements", "pledges", "events")
 DESCRIPTOR = "datapackage.json"
 OFFICIAL_SOURCE_KINDS = (
-    "executive-order", "proclamation", "federal-register", "fact-sheet",
-    "joint-statement", "government-statement", "court-ruling", "legislation",
+    "executive-order",
+    "proclamation",
+    "federal-register",
+    "fact-sheet",
+    "joint-statement",
+    "government-statement",
+    "court-ruling",
+    "legislation",
 )
 
 
@@ -132,13 +138,26 @@ def open_package(root: Path | str = ".") -> Package:
         raise PackageError([Problem(DESCRIPTOR, 1, 1, 'no "resources" list; declare the six resources')])
     names = [r.get("name") if isinstance(r, dict) else None for r in resources]
     for missing in [n for n in RESOURCES if n not in names]:
-        problems.append(Problem(DESCRIPTOR, 1, 1, f'resource "{missing}" is missing; declare it with '
-                                f'path datasets/{missing}.csv and schema schemas/{missing}.json'))
+        problems.append(
+            Problem(
+                DESCRIPTOR,
+                1,
+                1,
+                f'resource "{missing}" is missing; declare it with '
+                f"path datasets/{missing}.csv and schema schemas/{missing}.json",
+            )
+        )
     schemas: dict[str, dict] = {}
     for res in resources:
         if not isinstance(res, dict) or res.get("name") not in RESOURCES:
-            problems.append(Problem(DESCRIPTOR, 1, 1, f"unexpected resource {res!r:.60}; the contract has "
-                                    f"exactly: {', '.join(RESOURCES)}"))
+            problems.append(
+                Problem(
+                    DESCRIPTOR,
+                    1,
+                    1,
+                    f"unexpected resource {res!r:.60}; the contract has exactly: {', '.join(RESOURCES)}",
+                )
+            )
             continue
         name = res["name"]
         for key, folder, ext in (("path", "datasets", ".csv"), ("schema", "schemas", ".json")):
@@ -147,8 +166,14 @@ def open_package(root: Path | str = ".") -> Package:
                 why = f"must be {folder}/{name}{ext} (a resource's name is its file's stem)"
             if why:
                 line, col = _locate(root / DESCRIPTOR, json.dumps(res.get(key)))
-                problems.append(Problem(DESCRIPTOR, line, col, f'resource "{name}" {key} {res.get(key)!r} {why}; '
-                                        f'write "{folder}/{name}{ext}"'))
+                problems.append(
+                    Problem(
+                        DESCRIPTOR,
+                        line,
+                        col,
+                        f'resource "{name}" {key} {res.get(key)!r} {why}; write "{folder}/{name}{ext}"',
+                    )
+                )
         if not any(p.path == DESCRIPTOR and f'"{name}"' in p.message for p in problems):
             schema, errs = _read_json(root, res["schema"])
             problems += errs

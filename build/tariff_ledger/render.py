@@ -7,8 +7,8 @@ The templates only lay out what this module hands them.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,14 +20,35 @@ from . import charts, derive
 from .coverage import coverage
 from .derive import Views
 
+# Partner page -> fingerprint of what it showed, for this process (the preview server re-renders only
+# the partner pages whose data changed).
+_RENDERED: dict[Path, str] = {}
+
 # Paths under the docs dir that this stage owns: cleared and rewritten on every build, never committed.
-GENERATED = ("index.md", "partners", "rates", "timeline", "pledges", "agreements", "sources", "coverage",
-             "assets/generated")
+GENERATED = (
+    "index.md",
+    "partners",
+    "rates",
+    "timeline",
+    "pledges",
+    "agreements",
+    "sources",
+    "coverage",
+    "assets/generated",
+)
 CHART_START = pd.Timestamp("2025-01-01")
-EDITS = {"partner.md.j2": "datasets", "partners.md.j2": "datasets/partners.csv", "home.md.j2": "datasets",
-         "timeline.md.j2": "datasets/events.csv", "rates.md.j2": "datasets/tariff_rates.csv",
-         "pledges.md.j2": "datasets/pledges.csv", "agreements.md.j2": "datasets/agreements.csv",
-         "sources.md.j2": "datasets/sources.csv", "data.md.j2": "schemas", "coverage.md.j2": "datasets"}
+EDITS = {
+    "partner.md.j2": "datasets",
+    "partners.md.j2": "datasets/partners.csv",
+    "home.md.j2": "datasets",
+    "timeline.md.j2": "datasets/events.csv",
+    "rates.md.j2": "datasets/tariff_rates.csv",
+    "pledges.md.j2": "datasets/pledges.csv",
+    "agreements.md.j2": "datasets/agreements.csv",
+    "sources.md.j2": "datasets/sources.csv",
+    "data.md.j2": "schemas",
+    "coverage.md.j2": "datasets",
+}
 
 
 def repo_blob(pkg, path: str) -> str:
@@ -71,8 +92,14 @@ class Table:
 
 
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("tariff_ledger", "templates"), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = Environment(
+        loader=PackageLoader("tariff_ledger", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters.update(nl2br=_nl2br, date=_fmt_date, num=_fmt_num)
     return env
 
@@ -80,13 +107,22 @@ def _env() -> Environment:
 class Renderer:
     def __init__(self, views: Views, docs_dir: Path):
         self.v, self.docs, self.env, self.base = views, docs_dir, _env(), ""
-        self.chart_cache: dict[str, str] = {}
+        self.written: set[Path] = set()
         t = views.tables
         self.sources = t["sources"].set_index("source_id")
+        self.source_records = {r["source_id"]: r for r in t["sources"].to_dict("records")}
+        # Each partner's rows, grouped once rather than filtered per page.
+        self.by_partner = {
+            name: dict(tuple(t[name].groupby("partner_id", sort=False)))
+            for name in ("tariff_rates", "events", "agreements", "pledges")
+        }
         self.partner_names = t["partners"].set_index("partner_id")["name"].to_dict()
-        self.labels = {(res, f["name"]): views.pkg.enum_labels(res, f["name"])
-                       for res in views.pkg.schemas for f in views.pkg.fields(res)
-                       if "enum" in f.get("constraints", {})}
+        self.labels = {
+            (res, f["name"]): views.pkg.enum_labels(res, f["name"])
+            for res in views.pkg.schemas
+            for f in views.pkg.fields(res)
+            if "enum" in f.get("constraints", {})
+        }
 
     # -- small helpers -------------------------------------------------------------------------------
     def label(self, resource: str, column: str, value: str) -> str:
@@ -95,7 +131,7 @@ class Renderer:
     def source_cell(self, source_id: str) -> Cell:
         if not source_id:
             return Cell()
-        s = self.sources.loc[source_id]
+        s = self.source_records[source_id]
         return Cell(text=s["publisher"], href=s["url"], title=s["title"])
 
     def partner_cell(self, pid: str) -> Cell:
@@ -110,70 +146,138 @@ class Renderer:
         # The page's edit button opens the CSV behind it (the page itself is generated).
         edited = EDITS.get(template, "")
         repo = self.v.pkg.descriptor.get("repository", "").rstrip("/")
-        context.setdefault("edit_url", f"{repo}/edit/main/{edited}" if edited.endswith(".csv") else f"{repo}/tree/main/{edited}")
-        path = self.docs / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        context.setdefault(
+            "edit_url", f"{repo}/edit/main/{edited}" if edited.endswith(".csv") else f"{repo}/tree/main/{edited}"
+        )
         page = self.env.get_template(template).render(
-            pkg=self.v.pkg, as_of=self.v.as_of, version=self.v.pkg.version, base=self.base, **context)
-        path.write_text(page, encoding="utf-8")
+            pkg=self.v.pkg, as_of=self.v.as_of, version=self.v.pkg.version, base=self.base, **context
+        )
+        self.written.add(write_if_changed(self.docs / rel, page.encode("utf-8")))
 
     # -- tables --------------------------------------------------------------------------------------
     def rates_table(self, rows: pd.DataFrame, link_partner: bool = False) -> Table:
-        table = Table([("Partner", "text"), ("Authority", "text"), ("Scope", "text"), ("Rate %", "number"),
-                       ("Basis", "text"), ("Stage", "text"), ("Announced", "date"), ("From", "date"),
-                       ("Until", "date"), ("End reason", "text"), ("Instrument", "text"), ("Source", "text"),
-                       ("Notes", "text")])
+        table = Table(
+            [
+                ("Partner", "text"),
+                ("Authority", "text"),
+                ("Scope", "text"),
+                ("Rate %", "number"),
+                ("Basis", "text"),
+                ("Stage", "text"),
+                ("Announced", "date"),
+                ("From", "date"),
+                ("Until", "date"),
+                ("End reason", "text"),
+                ("Instrument", "text"),
+                ("Source", "text"),
+                ("Notes", "text"),
+            ]
+        )
         for r in rows.itertuples():
             src = self.source_cell(r.source_id)
-            table.rows.append([
-                self.partner_cell(r.partner_id) if link_partner else Cell(self.partner_names[r.partner_id]),
-                Cell(self.label("tariff_rates", "authority", r.authority)),
-                Cell(r.product_scope),
-                Cell(_fmt_num(r.rate_pct), sort=r.rate_pct, href=src.href, title=f"Source: {src.title}"),
-                Cell(self.label("tariff_rates", "rate_basis", r.rate_basis)),
-                Cell(self.label("tariff_rates", "stage", r.stage)),
-                Cell(_fmt_date(r.announced_on)), Cell(_fmt_date(r.effective_from)), Cell(_fmt_date(r.ended_on)),
-                Cell(self.label("tariff_rates", "end_reason", r.end_reason) if r.end_reason else ""),
-                Cell(r.legal_instrument), src, Cell(r.notes),
-            ])
+            table.rows.append(
+                [
+                    self.partner_cell(r.partner_id) if link_partner else Cell(self.partner_names[r.partner_id]),
+                    Cell(self.label("tariff_rates", "authority", r.authority)),
+                    Cell(r.product_scope),
+                    Cell(_fmt_num(r.rate_pct), sort=r.rate_pct, href=src.href, title=f"Source: {src.title}"),
+                    Cell(self.label("tariff_rates", "rate_basis", r.rate_basis)),
+                    Cell(self.label("tariff_rates", "stage", r.stage)),
+                    Cell(_fmt_date(r.announced_on)),
+                    Cell(_fmt_date(r.effective_from)),
+                    Cell(_fmt_date(r.ended_on)),
+                    Cell(self.label("tariff_rates", "end_reason", r.end_reason) if r.end_reason else ""),
+                    Cell(r.legal_instrument),
+                    src,
+                    Cell(r.notes),
+                ]
+            )
         return table
 
     def events_list(self, events: pd.DataFrame) -> list[dict]:
-        return [{"id": e.event_id, "date": _fmt_date(e.date), "local_date": _fmt_date(e.local_date),
-                 "partner_id": e.partner_id, "partner": self.partner_names[e.partner_id],
-                 "kind": e.kind, "kind_label": self.label("events", "kind", e.kind), "title": e.title,
-                 "summary": e.summary, "participants": e.participants, "location": e.location,
-                 "notes": e.notes, "source": self.source_cell(e.source_id),
-                 "source2": self.source_cell(e.second_source_id)} for e in events.itertuples()]
+        return [
+            {
+                "id": e.event_id,
+                "date": _fmt_date(e.date),
+                "local_date": _fmt_date(e.local_date),
+                "partner_id": e.partner_id,
+                "partner": self.partner_names[e.partner_id],
+                "kind": e.kind,
+                "kind_label": self.label("events", "kind", e.kind),
+                "title": e.title,
+                "summary": e.summary,
+                "participants": e.participants,
+                "location": e.location,
+                "notes": e.notes,
+                "source": self.source_cell(e.source_id),
+                "source2": self.source_cell(e.second_source_id),
+            }
+            for e in events.itertuples()
+        ]
 
     def pledges_table(self, pledges: pd.DataFrame) -> Table:
-        table = Table([("Partner", "text"), ("Category", "text"), ("US$ bn", "number"), ("Horizon", "text"),
-                       ("Binding", "text"), ("Status", "text"), ("Announced", "date"), ("What was pledged", "text"),
-                       ("US account", "text"), ("Partner account", "text"), ("Sources", "text")])
+        table = Table(
+            [
+                ("Partner", "text"),
+                ("Category", "text"),
+                ("US$ bn", "number"),
+                ("Horizon", "text"),
+                ("Binding", "text"),
+                ("Status", "text"),
+                ("Announced", "date"),
+                ("What was pledged", "text"),
+                ("US account", "text"),
+                ("Partner account", "text"),
+                ("Sources", "text"),
+            ]
+        )
         for r in pledges.itertuples():
             src = self.source_cell(r.source_id)
-            table.rows.append([
-                self.partner_cell(r.partner_id), Cell(self.label("pledges", "category", r.category)),
-                Cell(_fmt_num(r.amount_usd_bn), sort=r.amount_usd_bn, href=src.href, title=src.title),
-                Cell(r.horizon), Cell(self.label("pledges", "binding", r.binding)),
-                Cell(self.label("pledges", "status", r.status)), Cell(_fmt_date(r.announced_on)),
-                Cell(r.description + (f"\nNote: {r.notes}" if r.notes else "")), Cell(r.us_account),
-                Cell(r.partner_account), src,
-            ])
+            table.rows.append(
+                [
+                    self.partner_cell(r.partner_id),
+                    Cell(self.label("pledges", "category", r.category)),
+                    Cell(_fmt_num(r.amount_usd_bn), sort=r.amount_usd_bn, href=src.href, title=src.title),
+                    Cell(r.horizon),
+                    Cell(self.label("pledges", "binding", r.binding)),
+                    Cell(self.label("pledges", "status", r.status)),
+                    Cell(_fmt_date(r.announced_on)),
+                    Cell(r.description + (f"\nNote: {r.notes}" if r.notes else "")),
+                    Cell(r.us_account),
+                    Cell(r.partner_account),
+                    src,
+                ]
+            )
         return table
 
     def agreements_table(self, agreements: pd.DataFrame) -> Table:
-        table = Table([("Partner", "text"), ("Agreement", "text"), ("Kind", "text"), ("Announced", "date"),
-                       ("Signed", "date"), ("Status", "text"), ("Headline rate %", "number"), ("Summary", "text"),
-                       ("Source", "text")])
+        table = Table(
+            [
+                ("Partner", "text"),
+                ("Agreement", "text"),
+                ("Kind", "text"),
+                ("Announced", "date"),
+                ("Signed", "date"),
+                ("Status", "text"),
+                ("Headline rate %", "number"),
+                ("Summary", "text"),
+                ("Source", "text"),
+            ]
+        )
         for r in agreements.itertuples():
-            table.rows.append([
-                self.partner_cell(r.partner_id), Cell(r.title), Cell(self.label("agreements", "kind", r.kind)),
-                Cell(_fmt_date(r.announced_on)), Cell(_fmt_date(r.signed_on)),
-                Cell(self.label("agreements", "status", r.status)),
-                Cell(_fmt_num(r.headline_rate_pct), sort=r.headline_rate_pct),
-                Cell(r.summary + (f"\nNote: {r.notes}" if r.notes else "")), self.source_cell(r.source_id),
-            ])
+            table.rows.append(
+                [
+                    self.partner_cell(r.partner_id),
+                    Cell(r.title),
+                    Cell(self.label("agreements", "kind", r.kind)),
+                    Cell(_fmt_date(r.announced_on)),
+                    Cell(_fmt_date(r.signed_on)),
+                    Cell(self.label("agreements", "status", r.status)),
+                    Cell(_fmt_num(r.headline_rate_pct), sort=r.headline_rate_pct),
+                    Cell(r.summary + (f"\nNote: {r.notes}" if r.notes else "")),
+                    self.source_cell(r.source_id),
+                ]
+            )
         return table
 
     # -- pages ---------------------------------------------------------------------------------------
@@ -192,22 +296,23 @@ class Renderer:
             return "", ""
         ordered = [{"label": k, "points": sorted(v)} for k, v in sorted(series.items())]
         end = self.v.as_of + pd.Timedelta(days=30)
-        key = repr(ordered)  # many partners carry the same layers (EU members, WLD-only): draw once
-        if key not in self.chart_cache:
-            self.chart_cache[key] = charts.step_chart(ordered, CHART_START, end)
-        svg = charts.inline(self.chart_cache[key], f"chart-{pid.lower()}")
-        alt = "; ".join(f"{s['label']}: " + ", ".join(f"{_fmt_num(v)}% from {_fmt_date(a)}"
-                                                       for a, _b, v in s["points"]) for s in ordered)
+        svg = charts.inline(charts.step_chart(ordered, CHART_START, end), f"chart-{pid.lower()}")
+        alt = "; ".join(
+            f"{s['label']}: " + ", ".join(f"{_fmt_num(v)}% from {_fmt_date(a)}" for a, _b, v in s["points"])
+            for s in ordered
+        )
         return svg, f"Tariff layers applying to {name} over time. {alt}."
 
     def partner_summary(self, p: dict) -> list[str]:
         """Plain sentences about where the partner stands, from the derived figures only."""
         out = []
         now = derive.in_force(self.v, p["partner_id"], self.v.as_of)
-        if len(now):
-            layers = "; ".join(f"{_fmt_rate(r.rate_pct)} {self.label('tariff_rates', 'rate_basis', r.rate_basis).lower()} "
-                               f"({self.label('tariff_rates', 'authority', r.authority)}, {r.product_scope})"
-                               for r in now.itertuples())
+        if now:
+            layers = "; ".join(
+                f"{_fmt_rate(r['rate_pct'])} {self.label('tariff_rates', 'rate_basis', r['rate_basis']).lower()} "
+                f"({self.label('tariff_rates', 'authority', r['authority'])}, {r['product_scope']})"
+                for r in now
+            )
             out.append(f"On {self.v.as_of:%-d %B %Y} these enacted layers applied: {layers}.")
         else:
             out.append(f"No enacted layer in this record applied on {self.v.as_of:%-d %B %Y}.")
@@ -216,33 +321,78 @@ class Renderer:
         if p["threatened_max"] is not None and not pd.isna(p["threatened_max"]):
             out.append(f"The highest all-goods rate threatened was {_fmt_num(p['threatened_max'])}%.")
         if p["deal"]:
-            out.append(f"Latest agreement: {p['deal']} ({self.label('agreements', 'status', p['deal_status']).lower()}).")
+            out.append(
+                f"Latest agreement: {p['deal']} ({self.label('agreements', 'status', p['deal_status']).lower()})."
+            )
         if p["pledged_usd_bn"] is not None and not pd.isna(p["pledged_usd_bn"]):
             out.append(f"Pledges recorded: US${_fmt_num(p['pledged_usd_bn'])} billion in all (see caveats below).")
         return out
 
+    def rows_of(self, resource: str, *partner_ids: str) -> pd.DataFrame:
+        groups = self.by_partner[resource]
+        parts = [groups[p] for p in partner_ids if p in groups]
+        return pd.concat(parts) if parts else self.v.tables[resource].iloc[0:0]
+
+    def fingerprint(self, p: dict) -> str:
+        """Everything a partner page shows, hashed: an unchanged partner's page is not re-rendered."""
+        pid = p["partner_id"]
+        parts = [repr(sorted(p.items())), str(self.v.as_of), self.v.pkg.version]
+        for resource in self.by_partner:
+            rows = self.rows_of(resource, *({pid, p["member_of"]} - {""}))
+            parts.append(rows.to_csv(index=False))
+        segs = self.v.by_partner.get(pid, [])
+        parts.append(repr([(s.rate_id, s.start, s.until, s.via) for s in segs]))
+        parts += [repr(self.v.rate_records[s.rate_id]) for s in segs]
+        cited = {
+            r
+            for res in self.by_partner
+            for r in self.rows_of(res, pid, p["member_of"])[["source_id", "second_source_id"]].values.ravel()
+        }
+        parts += [repr(self.source_records[c]) for c in sorted(cited) if c]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
     def partner_page(self, p: dict) -> None:
         t, pid = self.v.tables, p["partner_id"]
-        own = t["tariff_rates"][t["tariff_rates"]["partner_id"] == pid].sort_values(["effective_from", "announced_on", "rate_id"])
+        rel = f"partners/{pid.lower()}/index.md"
+        key = self.fingerprint(p)
+        if _RENDERED.get(self.docs / rel) == key and (self.docs / rel).exists():
+            self.written.add(self.docs / rel)  # unchanged since the last render in this process
+            return
+        _RENDERED[self.docs / rel] = key
+        own = self.rows_of("tariff_rates", pid).sort_values(["effective_from", "announced_on", "rate_id"])
         inherited_ids = {s.rate_id for s in self.v.by_partner.get(pid, []) if s.via != pid}
-        inherited = t["tariff_rates"][t["tariff_rates"]["rate_id"].isin(inherited_ids)].sort_values(
-            ["partner_id", "effective_from", "rate_id"])
-        events = t["events"][t["events"]["partner_id"] == pid].sort_values(["date", "event_id"], ascending=[False, True])
-        agreements = t["agreements"][t["agreements"]["partner_id"].isin({pid, p["member_of"]} - {""})]
-        pledges = t["pledges"][t["pledges"]["partner_id"] == pid]
-        cited = pd.concat([df["source_id"] for df in (own, events, agreements, pledges)] +
-                          [df["second_source_id"] for df in (own, events, agreements, pledges)])
+        inherited = self.rows_of("tariff_rates", *({p["member_of"], "WLD"} - {"", pid}))
+        inherited = inherited[inherited["rate_id"].isin(inherited_ids)].sort_values(
+            ["partner_id", "effective_from", "rate_id"]
+        )
+        events = self.rows_of("events", pid).sort_values(["date", "event_id"], ascending=[False, True])
+        agreements = self.rows_of("agreements", *({pid, p["member_of"]} - {""}))
+        pledges = self.rows_of("pledges", pid)
+        cited = pd.concat(
+            [df["source_id"] for df in (own, events, agreements, pledges)]
+            + [df["second_source_id"] for df in (own, events, agreements, pledges)]
+        )
         sources = t["sources"][t["sources"]["source_id"].isin(set(cited))].sort_values(["published_on", "source_id"])
-        rel = self.at(f"partners/{pid.lower()}/index.md")
+        self.at(rel)
         svg, alt = self.partner_chart(pid, p["name"])
         members = t["partners"][t["partners"]["member_of"] == pid][["partner_id", "name"]]
-        self.write(rel, "partner.md.j2", p=p, svg=Markup(svg), chart_alt=alt,
-                   summary=self.partner_summary(p), own=self.rates_table(own), inherited=self.rates_table(inherited, True),
-                   agreements=self.agreements_table(agreements), pledges=self.pledges_table(pledges),
-                   events=self.events_list(events), sources=sources.to_dict("records"),
-                   members=members.to_dict("records"),
-                   edit={n: repo_blob(self.v.pkg, f"datasets/{n}.csv") for n in self.v.pkg.schemas},
-                   region=self.label("partners", "region", p["region"]))
+        self.write(
+            rel,
+            "partner.md.j2",
+            p=p,
+            svg=Markup(svg),
+            chart_alt=alt,
+            summary=self.partner_summary(p),
+            own=self.rates_table(own),
+            inherited=self.rates_table(inherited, True),
+            agreements=self.agreements_table(agreements),
+            pledges=self.pledges_table(pledges),
+            events=self.events_list(events),
+            sources=sources.to_dict("records"),
+            members=members.to_dict("records"),
+            edit={n: repo_blob(self.v.pkg, f"datasets/{n}.csv") for n in self.v.pkg.schemas},
+            region=self.label("partners", "region", p["region"]),
+        )
 
     def render_all(self) -> None:
         v, t = self.v, self.v.tables
@@ -253,63 +403,121 @@ class Renderer:
         self.write(self.at("partners/index.md"), "partners.md.j2", partners=self.partners_table(partners))
         by_partner, by_category = derive.pledge_totals(v)
         newest = t["events"].sort_values(["date", "event_id"], ascending=[False, True])
-        self.write(self.at("index.md"), "home.md.j2", figures=self.home_figures(by_category),
-                   latest=self.events_list(newest.head(10)), headline=self.headline_table())
-        self.write(self.at("timeline/index.md"), "timeline.md.j2",
-                   months=[(m, self.events_list(g)) for m, g in derive.timeline(t["events"])],
-                   count=len(t["events"]),
-                   partners=sorted({(e, self.partner_names[e]) for e in t["events"]["partner_id"]}, key=lambda x: x[1]),
-                   kinds=v.pkg.enum_labels("events", "kind"))
+        self.write(
+            self.at("index.md"),
+            "home.md.j2",
+            figures=self.home_figures(by_category),
+            latest=self.events_list(newest.head(10)),
+            headline=self.headline_table(),
+        )
+        self.write(
+            self.at("timeline/index.md"),
+            "timeline.md.j2",
+            months=[(m, self.events_list(g)) for m, g in derive.timeline(t["events"])],
+            count=len(t["events"]),
+            partners=sorted({(e, self.partner_names[e]) for e in t["events"]["partner_id"]}, key=lambda x: x[1]),
+            kinds=v.pkg.enum_labels("events", "kind"),
+        )
         rel = self.at("rates/index.md")
         s232 = t["tariff_rates"][t["tariff_rates"]["authority"] == "section-232"]
-        self.write(rel, "rates.md.j2", matrix=self.matrix_table(),
-                   sector=self.rates_table(s232.sort_values(["product_scope", "partner_id", "effective_from"]), True),
-                   partners=sorted(self.partner_names.items(), key=lambda x: x[1]))
+        self.write(
+            rel,
+            "rates.md.j2",
+            matrix=self.matrix_table(),
+            sector=self.rates_table(s232.sort_values(["product_scope", "partner_id", "effective_from"]), True),
+            partners=sorted(self.partner_names.items(), key=lambda x: x[1]),
+        )
         self.write_segments_json()
         rel = self.at("pledges/index.md")
         chart = ""
         if by_category["amount_usd_bn"].sum() > 0:
-            chart = charts.bar_chart([self.label("pledges", "category", c) for c in by_category["category"]],
-                                     list(by_category["amount_usd_bn"]), "chart-pledges", "US$ billions pledged")
+            chart = charts.bar_chart(
+                [self.label("pledges", "category", c) for c in by_category["category"]],
+                list(by_category["amount_usd_bn"]),
+                "chart-pledges",
+                "US$ billions pledged",
+            )
         table = self.pledges_table(t["pledges"].sort_values(["partner_id", "announced_on", "pledge_id"]))
         table.table_id = "pledges"
-        self.write(rel, "pledges.md.j2", table=table,
-                   by_partner=by_partner.to_dict("records"), svg=Markup(chart),
-                   by_category=[{**r, "label": self.label("pledges", "category", r["category"])}
-                                for r in by_category.to_dict("records")])
+        self.write(
+            rel,
+            "pledges.md.j2",
+            table=table,
+            by_partner=by_partner.to_dict("records"),
+            svg=Markup(chart),
+            by_category=[
+                {**r, "label": self.label("pledges", "category", r["category"])} for r in by_category.to_dict("records")
+            ],
+        )
         rel = self.at("agreements/index.md")
-        self.write(rel, "agreements.md.j2", table=self.agreements_table(
-            t["agreements"].sort_values(["announced_on", "agreement_id"], ascending=[False, True])))
+        self.write(
+            rel,
+            "agreements.md.j2",
+            table=self.agreements_table(
+                t["agreements"].sort_values(["announced_on", "agreement_id"], ascending=[False, True])
+            ),
+        )
         self.write(self.at("coverage/index.md"), "coverage.md.j2", c=coverage(v))
-        self.write(self.at("sources/index.md"), "sources.md.j2", sources=[
-            {**s, "kind_label": self.label("sources", "kind", s["kind"])}
-            for s in t["sources"].sort_values(["published_on", "source_id"], ascending=[False, True]).to_dict("records")])
+        self.write(
+            self.at("sources/index.md"),
+            "sources.md.j2",
+            sources=[
+                {**s, "kind_label": self.label("sources", "kind", s["kind"])}
+                for s in t["sources"]
+                .sort_values(["published_on", "source_id"], ascending=[False, True])
+                .to_dict("records")
+            ],
+        )
 
     def partners_table(self, partners: pd.DataFrame) -> Table:
-        table = Table([("Partner", "text"), ("Region", "text"), ("Rate in force %", "number"),
-                       ("2 Apr 2025 %", "number"), ("Highest threatened %", "number"), ("Latest deal", "text"),
-                       ("Deal status", "text"), ("Pledged US$ bn", "number"), ("Events", "number")], table_id="partners")
+        table = Table(
+            [
+                ("Partner", "text"),
+                ("Region", "text"),
+                ("Rate in force %", "number"),
+                ("2 Apr 2025 %", "number"),
+                ("Highest threatened %", "number"),
+                ("Latest deal", "text"),
+                ("Deal status", "text"),
+                ("Pledged US$ bn", "number"),
+                ("Events", "number"),
+            ],
+            table_id="partners",
+        )
         for p in partners.itertuples():
-            table.rows.append([
-                self.partner_cell(p.partner_id), Cell(self.label("partners", "region", p.region)),
-                Cell(p.rate_now_text, sort=p.rate_now), Cell(_fmt_num(p.rate_april), sort=p.rate_april),
-                Cell(_fmt_num(p.threatened_max), sort=p.threatened_max), Cell(p.deal),
-                Cell(self.label("agreements", "status", p.deal_status) if p.deal_status else ""),
-                Cell(_fmt_num(p.pledged_usd_bn), sort=p.pledged_usd_bn), Cell(str(p.events), sort=p.events),
-            ])
+            table.rows.append(
+                [
+                    self.partner_cell(p.partner_id),
+                    Cell(self.label("partners", "region", p.region)),
+                    Cell(p.rate_now_text, sort=p.rate_now),
+                    Cell(_fmt_num(p.rate_april), sort=p.rate_april),
+                    Cell(_fmt_num(p.threatened_max), sort=p.threatened_max),
+                    Cell(p.deal),
+                    Cell(self.label("agreements", "status", p.deal_status) if p.deal_status else ""),
+                    Cell(_fmt_num(p.pledged_usd_bn), sort=p.pledged_usd_bn),
+                    Cell(str(p.events), sort=p.events),
+                ]
+            )
         return table
 
     def matrix_table(self) -> Table:
         m = derive.key_date_matrix(self.v)
-        table = Table([("Partner", "text")] + [(label, "number") for label, _, _ in self.v.key_dates], table_id="matrix")
+        table = Table(
+            [("Partner", "text")] + [(label, "number") for label, _, _ in self.v.key_dates], table_id="matrix"
+        )
         for r in m.to_dict("records"):
-            table.rows.append([self.partner_cell(r["partner_id"])] +
-                              [Cell(r[label][1], sort=r[label][0]) for label, _, _ in self.v.key_dates])
+            table.rows.append(
+                [self.partner_cell(r["partner_id"])]
+                + [Cell(r[label][1], sort=r[label][0]) for label, _, _ in self.v.key_dates]
+            )
         return table
 
     def headline_table(self) -> Table:
-        main = self.v.partners[(self.v.partners["rate_now"].notna()) & (self.v.partners["kind"] != "all")
-                               & (self.v.partners["member_of"] == "")]
+        main = self.v.partners[
+            (self.v.partners["rate_now"].notna())
+            & (self.v.partners["kind"] != "all")
+            & (self.v.partners["member_of"] == "")
+        ]
         main = main.sort_values(["events", "partner_id"], ascending=[False, True]).head(12)
         table = Table([("Partner", "text"), ("All-goods rate in force %", "number"), ("Latest deal", "text")])
         for p in main.itertuples():
@@ -318,10 +526,17 @@ class Renderer:
 
     def home_figures(self, by_category: pd.DataFrame) -> dict:
         t = self.v.tables
-        return {"partners": int((t["partners"]["kind"] != "all").sum()), "rates": len(t["tariff_rates"]),
-                "agreements": len(t["agreements"]), "events": len(t["events"]), "sources": len(t["sources"]),
-                "pledged": [{"label": self.label("pledges", "category", r.category), "amount": r.amount_usd_bn}
-                            for r in by_category.itertuples()]}
+        return {
+            "partners": int((t["partners"]["kind"] != "all").sum()),
+            "rates": len(t["tariff_rates"]),
+            "agreements": len(t["agreements"]),
+            "events": len(t["events"]),
+            "sources": len(t["sources"]),
+            "pledged": [
+                {"label": self.label("pledges", "category", r.category), "amount": r.amount_usd_bn}
+                for r in by_category.itertuples()
+            ],
+        }
 
     def write_segments_json(self) -> None:
         """The date picker's data: every rate row and each partner's resolved segments."""
@@ -329,62 +544,121 @@ class Renderer:
         payload = {
             "data_as_of": _fmt_date(self.v.as_of),
             "partners": self.partner_names,
-            "rates": {r.rate_id: {"partner_id": r.partner_id,
-                                  "authority": self.label("tariff_rates", "authority", r.authority),
-                                  "scope": r.product_scope, "rate": None if pd.isna(r.rate_pct) else r.rate_pct,
-                                  "basis": self.label("tariff_rates", "rate_basis", r.rate_basis),
-                                  "instrument": r.legal_instrument, "source": self.sources.loc[r.source_id, "url"],
-                                  "source_title": self.sources.loc[r.source_id, "title"]}
-                      for r in rates[rates["stage"] == "enacted"].itertuples()},
-            "segments": [[s.partner_id, s.rate_id, _fmt_date(s.start),
-                          None if s.until == derive.END_OF_TIME else _fmt_date(s.until), s.via]
-                         for s in self.v.segments],
+            "rates": {
+                r.rate_id: {
+                    "partner_id": r.partner_id,
+                    "authority": self.label("tariff_rates", "authority", r.authority),
+                    "scope": r.product_scope,
+                    "rate": None if pd.isna(r.rate_pct) else r.rate_pct,
+                    "basis": self.label("tariff_rates", "rate_basis", r.rate_basis),
+                    "instrument": r.legal_instrument,
+                    "source": self.sources.loc[r.source_id, "url"],
+                    "source_title": self.sources.loc[r.source_id, "title"],
+                }
+                for r in rates[rates["stage"] == "enacted"].itertuples()
+            },
+            "segments": [
+                [
+                    s.partner_id,
+                    s.rate_id,
+                    _fmt_date(s.start),
+                    None if s.until == derive.END_OF_TIME else _fmt_date(s.until),
+                    s.via,
+                ]
+                for s in self.v.segments
+            ],
         }
-        path = self.docs / "assets/generated/segments.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
-        path.write_text(text, encoding="utf-8")
+        self.written.add(write_if_changed(self.docs / "assets/generated/segments.json", text.encode("utf-8")))
 
 
-def clear_generated(docs_dir: Path) -> None:
+def write_if_changed(path: Path, data: bytes) -> Path:
+    """Write only what changed, so the preview server (mkdocs serve --dirty) rebuilds only those pages."""
+    if not path.exists() or path.read_bytes() != data:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return path
+
+
+def remove_stale(docs_dir: Path, keep: set[Path]) -> None:
+    """Delete generated files this run did not write (a partner removed from the data, say)."""
     for rel in GENERATED:
         p = docs_dir / rel
-        if p.is_dir():
-            shutil.rmtree(p)
-        elif p.exists():
-            p.unlink()
+        files = [p] if p.is_file() else sorted(p.rglob("*"), reverse=True) if p.is_dir() else []
+        for f in files:
+            if f.is_file() and f not in keep:
+                f.unlink()
+            elif f.is_dir() and not any(f.iterdir()):
+                f.rmdir()
 
 
 DOWNLOADS = {
-    ".csv": "the resource as CSV (UTF-8)", ".json": "the resource as JSON records",
+    ".csv": "the resource as CSV (UTF-8)",
+    ".json": "the resource as JSON records",
     ".sqlite": "SQLite database: a table per resource, with keys and types",
-    ".xlsx": "Excel workbook: a sheet per resource and a columns sheet", ".zip": "the whole Data Package, zipped",
+    ".xlsx": "Excel workbook: a sheet per resource and a columns sheet",
+    ".zip": "the whole Data Package, zipped",
 }
 
 
 def render_data_page(views: Views, docs_dir: Path, manifest: dict) -> None:
     """/data/: every download with its size, the dictionary from the schemas, citation and loading."""
     pkg = views.pkg
-    files = [{**f, "what": "the Data Package descriptor, schemas inlined" if f["path"] == "datapackage.json"
-              else DOWNLOADS.get(Path(f["path"]).suffix, "")} for f in manifest["files"]]
-    files.append({"path": "manifest.json", "what": "sizes and sha256 of every file", "bytes": (docs_dir / "data/manifest.json").stat().st_size, "sha256": ""})
+    files = [
+        {
+            **f,
+            "what": "the Data Package descriptor, schemas inlined"
+            if f["path"] == "datapackage.json"
+            else DOWNLOADS.get(Path(f["path"]).suffix, ""),
+        }
+        for f in manifest["files"]
+    ]
+    files.append(
+        {
+            "path": "manifest.json",
+            "what": "sizes and sha256 of every file",
+            "bytes": (docs_dir / "data/manifest.json").stat().st_size,
+            "sha256": "",
+        }
+    )
     dictionary = []
     for res in pkg.descriptor["resources"]:
         schema = pkg.schemas[res["name"]]
-        refs = {fk["fields"][0]: f'{fk["reference"]["resource"] or res["name"]}.{fk["reference"]["fields"][0]}'
-                for fk in schema.get("foreignKeys", [])}
-        dictionary.append({"name": res["name"], "title": res.get("title", res["name"]),
-                           "description": res.get("description", ""), "primary_key": ", ".join(schema["primaryKey"]),
-                           "fields": [{"name": f["name"], "type": f["type"], "description": f.get("description", ""),
-                                       "required": f.get("constraints", {}).get("required", False),
-                                       "enum": pkg.enum_labels(res["name"], f["name"]), "references": refs.get(f["name"], ""),
-                                       "pattern": f.get("constraints", {}).get("pattern", "")}
-                                      for f in schema["fields"]]})
+        refs = {
+            fk["fields"][0]: f"{fk['reference']['resource'] or res['name']}.{fk['reference']['fields'][0]}"
+            for fk in schema.get("foreignKeys", [])
+        }
+        dictionary.append(
+            {
+                "name": res["name"],
+                "title": res.get("title", res["name"]),
+                "description": res.get("description", ""),
+                "primary_key": ", ".join(schema["primaryKey"]),
+                "fields": [
+                    {
+                        "name": f["name"],
+                        "type": f["type"],
+                        "description": f.get("description", ""),
+                        "required": f.get("constraints", {}).get("required", False),
+                        "enum": pkg.enum_labels(res["name"], f["name"]),
+                        "references": refs.get(f["name"], ""),
+                        "pattern": f.get("constraints", {}).get("pattern", ""),
+                    }
+                    for f in schema["fields"]
+                ],
+            }
+        )
     r = Renderer(views, docs_dir)
-    r.write(r.at("data/index.md"), "data.md.j2", files=files, dictionary=dictionary,
-            site_url=pkg.descriptor.get("homepage", ""))
+    r.write(
+        r.at("data/index.md"),
+        "data.md.j2",
+        files=files,
+        dictionary=dictionary,
+        site_url=pkg.descriptor.get("homepage", ""),
+    )
 
 
 def render(views: Views, docs_dir: Path) -> None:
-    clear_generated(docs_dir)
-    Renderer(views, docs_dir).render_all()
+    r = Renderer(views, docs_dir)
+    r.render_all()
+    remove_stale(docs_dir, r.written)

@@ -6,6 +6,7 @@ rejected as malformed are skipped here rather than reported twice.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 from typing import TYPE_CHECKING
@@ -53,11 +54,25 @@ def strict_formats(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
                 if not v:
                     continue
                 if kind == "date" and not ISO_DATE.fullmatch(v):
-                    out.append(_at(t, i, field, f'{field} "{v}" is not written as YYYY-MM-DD; write it with '
-                                   "four-digit year, two-digit month and day, e.g. 2025-02-03"))
+                    out.append(
+                        _at(
+                            t,
+                            i,
+                            field,
+                            f'{field} "{v}" is not written as YYYY-MM-DD; write it with '
+                            "four-digit year, two-digit month and day, e.g. 2025-02-03",
+                        )
+                    )
                 if kind == "number" and not PLAIN_NUMBER.fullmatch(v):
-                    out.append(_at(t, i, field, f'{field} "{v}" is not a plain number; write digits with an '
-                                   "optional decimal point, e.g. 15 or 2.5"))
+                    out.append(
+                        _at(
+                            t,
+                            i,
+                            field,
+                            f'{field} "{v}" is not a plain number; write digits with an '
+                            "optional decimal point, e.g. 15 or 2.5",
+                        )
+                    )
     return out
 
 
@@ -67,25 +82,63 @@ def rate_periods(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
     for i, r in enumerate(t.rows):
         start, end = _date(r["effective_from"]), _date(r["ended_on"])
         if r["stage"] == "enacted" and not r["effective_from"]:
-            out.append(_at(t, i, "effective_from", "an enacted rate needs effective_from: the first day it "
-                           "applied (or change stage to threatened/announced)"))
+            out.append(
+                _at(
+                    t,
+                    i,
+                    "effective_from",
+                    "an enacted rate needs effective_from: the first day it "
+                    "applied (or change stage to threatened/announced)",
+                )
+            )
         if r["stage"] == "threatened" and r["effective_from"]:
-            out.append(_at(t, i, "effective_from", "a threatened rate has no effective_from; clear it, or set "
-                           "stage to announced/enacted if an instrument fixed the date"))
+            out.append(
+                _at(
+                    t,
+                    i,
+                    "effective_from",
+                    "a threatened rate has no effective_from; clear it, or set "
+                    "stage to announced/enacted if an instrument fixed the date",
+                )
+            )
         if start and end and end <= start:
-            out.append(_at(t, i, "ended_on", f"ended_on {end} is not after effective_from {start}; ended_on "
-                           "is the first day the rate no longer applied"))
+            out.append(
+                _at(
+                    t,
+                    i,
+                    "ended_on",
+                    f"ended_on {end} is not after effective_from {start}; ended_on "
+                    "is the first day the rate no longer applied",
+                )
+            )
         if r["ended_on"] and not r["end_reason"]:
-            out.append(_at(t, i, "end_reason", "ended_on is set but end_reason is empty; say why it ended "
-                           "(superseded, paused, expired, revoked, invalidated)"))
+            out.append(
+                _at(
+                    t,
+                    i,
+                    "end_reason",
+                    "ended_on is set but end_reason is empty; say why it ended "
+                    "(superseded, paused, expired, revoked, invalidated)",
+                )
+            )
         if not r["rate_pct"] and not r["notes"]:
-            out.append(_at(t, i, "rate_pct", "rate_pct is empty; give the rate, or explain in notes why the "
-                           "measure has no single ad valorem rate"))
+            out.append(
+                _at(
+                    t,
+                    i,
+                    "rate_pct",
+                    "rate_pct is empty; give the rate, or explain in notes why the "
+                    "measure has no single ad valorem rate",
+                )
+            )
         if r["stage"] != "enacted" and not r["announced_on"]:
             out.append(_at(t, i, "announced_on", f"a {r['stage']} rate needs announced_on: the day it was stated"))
         if r["end_reason"] and not r["ended_on"]:
-            out.append(_at(t, i, "ended_on", "end_reason is set but ended_on is empty; give the first day it "
-                           "no longer applied"))
+            out.append(
+                _at(
+                    t, i, "ended_on", "end_reason is set but ended_on is empty; give the first day it no longer applied"
+                )
+            )
     return out
 
 
@@ -102,12 +155,19 @@ def no_overlapping_layers(pkg: Package, tables: dict[str, Table]) -> list[Proble
             groups.setdefault(key, []).append((start, _date(r["ended_on"]) or date.max, i))
     for periods in groups.values():
         periods.sort()
-        for (s1, e1, i1), (s2, _e2, i2) in zip(periods, periods[1:]):
+        for (_s1, e1, i1), (s2, _e2, i2) in itertools.pairwise(periods):
             if s2 < e1:
                 other = t.rows[i1]
-                out.append(_at(t, i2, "effective_from", f'overlaps {other["rate_id"]} (line {t.lines[i1]}) for the '
-                               f"same partner, authority and product scope; set that row's ended_on to {s2} "
-                               "(end_reason superseded) or correct the dates"))
+                out.append(
+                    _at(
+                        t,
+                        i2,
+                        "effective_from",
+                        f"overlaps {other['rate_id']} (line {t.lines[i1]}) for the "
+                        f"same partner, authority and product scope; set that row's ended_on to {s2} "
+                        "(end_reason superseded) or correct the dates",
+                    )
+                )
     return out
 
 
@@ -125,12 +185,20 @@ def dates_in_range(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
                 if d is None:
                     continue
                 scheduled = (name, field) in SCHEDULED or (
-                    name == "tariff_rates" and field == "effective_from" and r["stage"] == "announced")
+                    name == "tariff_rates" and field == "effective_from" and r["stage"] == "announced"
+                )
                 if name == "events" and field == "date" and d < EARLIEST_EVENT:
                     out.append(_at(t, i, field, f"date {d} is before 2025-01-01; the timeline starts in 2025"))
                 elif d > as_of and not scheduled:
-                    out.append(_at(t, i, field, f"{field} {d} is after data_as_of {as_of}; a past fact cannot "
-                                   "be later than the data: correct the date or raise data_as_of"))
+                    out.append(
+                        _at(
+                            t,
+                            i,
+                            field,
+                            f"{field} {d} is after data_as_of {as_of}; a past fact cannot "
+                            "be later than the data: correct the date or raise data_as_of",
+                        )
+                    )
     return out
 
 
@@ -138,25 +206,42 @@ def safe_text(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
     """Text cells hold no HTML, script URLs or control characters, and cannot start a spreadsheet formula."""
     out = []
     for name, t in tables.items():
-        text_fields = [f["name"] for f in pkg.fields(name)
-                       if f["type"] == "string" and "enum" not in f.get("constraints", {})
-                       and f.get("format") != "uri"]  # URLs: the schema's https pattern guards them
+        text_fields = [
+            f["name"]
+            for f in pkg.fields(name)
+            if f["type"] == "string" and "enum" not in f.get("constraints", {}) and f.get("format") != "uri"
+        ]  # URLs: the schema's https pattern guards them
         for i, r in enumerate(t.rows):
             for field in text_fields:
                 v = r[field]
                 if not v:
                     continue
                 if v.startswith(FORMULA_START):
-                    out.append(_at(t, i, field, f"{field} starts with {v[0]!r}, which spreadsheets run as a "
-                                   "formula; rephrase so it starts with a letter or digit"))
+                    out.append(
+                        _at(
+                            t,
+                            i,
+                            field,
+                            f"{field} starts with {v[0]!r}, which spreadsheets run as a "
+                            "formula; rephrase so it starts with a letter or digit",
+                        )
+                    )
                 if m := HTML.search(v):
-                    out.append(_at(t, i, field, f'{field} contains HTML ("{m.group(0)}"); write plain text '
-                                   "(use the character itself, not an entity)"))
+                    out.append(
+                        _at(
+                            t,
+                            i,
+                            field,
+                            f'{field} contains HTML ("{m.group(0)}"); write plain text '
+                            "(use the character itself, not an entity)",
+                        )
+                    )
                 if SCRIPT_URL.search(v):
                     out.append(_at(t, i, field, f"{field} contains a script or data URL; remove it"))
                 if m := CONTROL.search(v):
-                    out.append(_at(t, i, field, f"{field} contains the control character U+{ord(m.group(0)):04X}; "
-                                   "delete it"))
+                    out.append(
+                        _at(t, i, field, f"{field} contains the control character U+{ord(m.group(0)):04X}; delete it")
+                    )
     return out
 
 
@@ -171,13 +256,26 @@ def sourced(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
         for i, r in enumerate(t.rows):
             cited.update(v for v in (r["source_id"], r.get("second_source_id", "")) if v)
             if not r["source_id"] and not schema_requires:
-                out.append(_at(t, i, "source_id", "every row must cite a source; add its source_id "
-                               "(and the source to datasets/sources.csv)"))
+                out.append(
+                    _at(
+                        t,
+                        i,
+                        "source_id",
+                        "every row must cite a source; add its source_id (and the source to datasets/sources.csv)",
+                    )
+                )
     t = tables["sources"]
     for i, r in enumerate(t.rows):
         if r["source_id"] not in cited:
-            out.append(_at(t, i, "source_id", f'source "{r["source_id"]}" is not cited by any row; cite it or '
-                           "remove it", level="warning"))
+            out.append(
+                _at(
+                    t,
+                    i,
+                    "source_id",
+                    f'source "{r["source_id"]}" is not cited by any row; cite it or remove it',
+                    level="warning",
+                )
+            )
     return out
 
 

@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mkdocs.commands.build import build as mkdocs_build
@@ -61,7 +61,7 @@ def source_date_epoch(root: Path, fallback: str) -> str:
             return run.stdout.strip()
     except OSError:
         pass
-    return str(int(datetime.fromisoformat(fallback).replace(tzinfo=timezone.utc).timestamp()))
+    return str(int(datetime.fromisoformat(fallback).replace(tzinfo=UTC).timestamp()))
 
 
 def build_site(root: Path, site_dir: Path, data_as_of: str, config_file: str = "mkdocs.yml") -> None:

@@ -22,7 +22,8 @@ FIX_BY_TYPE = {
     "integer": "write a whole number such as 15",
 }
 FIX_BY_PATTERN = {
-    "^[a-z0-9]+(-[a-z0-9]+)*$": "use a lowercase slug: letters a-z, digits and single hyphens, e.g. kor-2025-07-25-talks",
+    "^[a-z0-9]+(-[a-z0-9]+)*$": "use a lowercase slug: letters a-z, digits and single hyphens, "
+    "e.g. kor-2025-07-25-talks",
     "^[A-Z]{3}$": "use three capital letters: the ISO 3166-1 alpha-3 code, EUU for the EU or WLD for all partners",
     "^[a-z]{2}$": "use a two-letter lowercase ISO 639-1 code such as en or ko",
 }
@@ -63,8 +64,15 @@ def read_table(pkg: Package, name: str) -> tuple[Table | None, list[Problem]]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line, col = _position(raw.decode("utf-8", errors="replace"), e.start)
-        return None, [Problem(rel, line, col, f"byte 0x{raw[e.start]:02x} is not UTF-8 (is the file Latin-1 "
-                              "or Windows-1252?); save the file as UTF-8")]
+        return None, [
+            Problem(
+                rel,
+                line,
+                col,
+                f"byte 0x{raw[e.start]:02x} is not UTF-8 (is the file Latin-1 "
+                "or Windows-1252?); save the file as UTF-8",
+            )
+        ]
     if not text.strip():
         return None, [Problem(rel, 1, 1, f"file is empty; it needs the header row: {','.join(expected)}")]
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -76,8 +84,15 @@ def read_table(pkg: Package, name: str) -> tuple[Table | None, list[Problem]]:
             records.append((start, cells))
             start = reader.line_num + 1
     except csv.Error as e:
-        return None, [Problem(rel, start, 1, f"malformed CSV ({e}): a quote opened on this line is never "
-                              'closed; close it, and double any quote inside a cell ("")')]
+        return None, [
+            Problem(
+                rel,
+                start,
+                1,
+                f"malformed CSV ({e}): a quote opened on this line is never "
+                'closed; close it, and double any quote inside a cell ("")',
+            )
+        ]
     header = records[0][1]
     for i, label in enumerate(header, 1):
         if label == "":
@@ -85,12 +100,25 @@ def read_table(pkg: Package, name: str) -> tuple[Table | None, list[Problem]]:
         elif header.index(label) != i - 1:
             problems.append(Problem(rel, 1, i, f'column "{label}" appears twice; delete the duplicate'))
         elif label not in expected:
-            problems.append(Problem(rel, 1, i, f'column "{label}" is not in {pkg.resource(name)["schema"]}; '
-                                    "remove it or describe it in the schema first"))
+            problems.append(
+                Problem(
+                    rel,
+                    1,
+                    i,
+                    f'column "{label}" is not in {pkg.resource(name)["schema"]}; '
+                    "remove it or describe it in the schema first",
+                )
+            )
     for i, label in enumerate(expected, 1):
         if label not in header:
-            problems.append(Problem(rel, 1, min(i, len(header) + 1), f'column "{label}" is missing; add it '
-                                    f"(the header must be: {','.join(expected)})"))
+            problems.append(
+                Problem(
+                    rel,
+                    1,
+                    min(i, len(header) + 1),
+                    f'column "{label}" is missing; add it (the header must be: {",".join(expected)})',
+                )
+            )
     if not problems and header != expected:
         problems.append(Problem(rel, 1, 1, f"columns are out of order; the header must be: {','.join(expected)}"))
     rows, lines = [], []
@@ -99,11 +127,17 @@ def read_table(pkg: Package, name: str) -> tuple[Table | None, list[Problem]]:
             problems.append(Problem(rel, line, 1, "blank line; delete it"))
             continue
         if len(cells) != len(header):
-            problems.append(Problem(rel, line, min(len(cells), len(header)) + 1,
-                                    f"row has {len(cells)} cells but the header has {len(header)}; "
-                                    "check for a missing or extra comma, and quote cells that contain commas"))
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    min(len(cells), len(header)) + 1,
+                    f"row has {len(cells)} cells but the header has {len(header)}; "
+                    "check for a missing or extra comma, and quote cells that contain commas",
+                )
+            )
             continue
-        rows.append(dict(zip(header, cells)))
+        rows.append(dict(zip(header, cells, strict=False)))
         lines.append(line)
     if not records[1:]:
         problems.append(Problem(rel, 1, 1, "the file has a header but no rows; add at least one row"))
@@ -140,11 +174,18 @@ def _message(pkg: Package, table: Table, err) -> tuple[int, str]:
         if constraint == "pattern":
             if c["pattern"].startswith("^https://"):
                 return col, f'{field_name} "{cell}" is not an https URL; write the full https:// address'
-            return col, f'{field_name} "{cell}" is not valid; {FIX_BY_PATTERN.get(c["pattern"], "match " + c["pattern"])}'
+            return (
+                col,
+                f'{field_name} "{cell}" is not valid; {FIX_BY_PATTERN.get(c["pattern"], "match " + c["pattern"])}',
+            )
         if constraint in ("minimum", "maximum") and str(cell).lower() in ("nan", "-nan"):
             return col, f'{field_name} "{cell}" is not a number; write a plain number such as 15'
         if constraint in ("minimum", "maximum"):
-            return col, f'{field_name} {cell} is out of range; it must be between {c.get("minimum", "-")} and {c.get("maximum", "-")}'
+            return (
+                col,
+                f"{field_name} {cell} is out of range; it must be between {c.get('minimum', '-')} and "
+                f"{c.get('maximum', '-')}",
+            )
         if constraint == "maxLength":
             return col, f"{field_name} is {len(str(cell))} characters long; shorten it to {c['maxLength']} or fewer"
         return col, f'{field_name} "{cell}" breaks the {constraint} constraint; fix the value'
@@ -157,8 +198,10 @@ def _message(pkg: Package, table: Table, err) -> tuple[int, str]:
     if kind == "foreign-key":
         fname, value = err.field_names[0], err.field_cells[0]
         target = pkg.resource(err.reference_name)["path"]
-        return table.column(fname), (f'{fname} "{value}" is not in {target}; add it there first or use an '
-                                     f"existing {err.reference_field_names[0]}")
+        return table.column(fname), (
+            f'{fname} "{value}" is not in {target}; add it there first or use an '
+            f"existing {err.reference_field_names[0]}"
+        )
     return col, f"{err.message}; fix the file"
 
 

@@ -22,6 +22,7 @@ def _replace_line(n, fn):
         lines = data.split(b"\n")
         lines[n - 1] = fn(lines[n - 1])
         return b"\n".join(lines)
+
     return patch
 
 
@@ -33,6 +34,7 @@ def _resource(name, **changes):
     def patch(d):
         next(r for r in d["resources"] if r["name"] == name).update(changes)
         return d
+
     return patch
 
 
@@ -40,145 +42,399 @@ def _rename_field(old, new):
     def patch(d):
         next(f for f in d["fields"] if f["name"] == old)["name"] = new
         return d
+
     return patch
 
 
 CASES = [
     # -- malformed CSV -------------------------------------------------------------------------------
-    ("csv", "unterminated-quote", ("bytes", "datasets/events.csv", _replace_line(6, lambda l: l.replace(b",", b',"', 1))),
-     "datasets/events.csv:6:1: malformed CSV"),
-    ("csv", "ragged-row-short", ("bytes", "datasets/partners.csv", _replace_line(3, lambda l: l.rsplit(b",", 2)[0])),
-     "datasets/partners.csv:3:5: row has 4 cells but the header has 6"),
-    ("csv", "ragged-row-long", ("bytes", "datasets/partners.csv", _replace_line(3, lambda l: l + b",extra")),
-     "datasets/partners.csv:3:7: row has 7 cells but the header has 6"),
-    ("csv", "duplicate-header", ("bytes", "datasets/partners.csv", _header(lambda l: l.replace(b"region", b"name"))),
-     'datasets/partners.csv:1:4: column "name" appears twice; delete the duplicate'),
-    ("csv", "missing-header", ("bytes", "datasets/partners.csv", _header(lambda l: l.replace(b"region", b""))),
-     "datasets/partners.csv:1:4: blank column header; name the column or delete it"),
-    ("csv", "unknown-extra-column", ("bytes", "datasets/partners.csv", _header(lambda l: l.replace(b"notes", b"comment"))),
-     'datasets/partners.csv:1:6: column "comment" is not in schemas/partners.json'),
-    ("csv", "missing-column", ("bytes", "datasets/agreements.csv",
-                               lambda d: b"\n".join(b",".join(x.split(b",")[:-1]) if x else x for x in d.split(b"\n"))),
-     "datasets/agreements.csv:"),  # a naive cut also breaks quoted rows; the header problem comes first
-    ("csv", "empty-file", ("bytes", "datasets/agreements.csv", lambda d: b""),
-     "datasets/agreements.csv:1:1: file is empty; it needs the header row"),
-    ("csv", "header-only", ("bytes", "datasets/pledges.csv", lambda d: d.split(b"\n")[0] + b"\n"),
-     "datasets/pledges.csv:1:1: the file has a header but no rows; add at least one row"),
-    ("csv", "blank-line", ("bytes", "datasets/events.csv", _replace_line(3, lambda l: b"\n" + l)),
-     "datasets/events.csv:3:1: blank line; delete it"),
+    (
+        "csv",
+        "unterminated-quote",
+        ("bytes", "datasets/events.csv", _replace_line(6, lambda line: line.replace(b",", b',"', 1))),
+        "datasets/events.csv:6:1: malformed CSV",
+    ),
+    (
+        "csv",
+        "ragged-row-short",
+        ("bytes", "datasets/partners.csv", _replace_line(3, lambda line: line.rsplit(b",", 2)[0])),
+        "datasets/partners.csv:3:5: row has 4 cells but the header has 6",
+    ),
+    (
+        "csv",
+        "ragged-row-long",
+        ("bytes", "datasets/partners.csv", _replace_line(3, lambda line: line + b",extra")),
+        "datasets/partners.csv:3:7: row has 7 cells but the header has 6",
+    ),
+    (
+        "csv",
+        "duplicate-header",
+        ("bytes", "datasets/partners.csv", _header(lambda line: line.replace(b"region", b"name"))),
+        'datasets/partners.csv:1:4: column "name" appears twice; delete the duplicate',
+    ),
+    (
+        "csv",
+        "missing-header",
+        ("bytes", "datasets/partners.csv", _header(lambda line: line.replace(b"region", b""))),
+        "datasets/partners.csv:1:4: blank column header; name the column or delete it",
+    ),
+    (
+        "csv",
+        "unknown-extra-column",
+        ("bytes", "datasets/partners.csv", _header(lambda line: line.replace(b"notes", b"comment"))),
+        'datasets/partners.csv:1:6: column "comment" is not in schemas/partners.json',
+    ),
+    (
+        "csv",
+        "missing-column",
+        (
+            "bytes",
+            "datasets/agreements.csv",
+            lambda d: b"\n".join(b",".join(x.split(b",")[:-1]) if x else x for x in d.split(b"\n")),
+        ),
+        "datasets/agreements.csv:",
+    ),  # a naive cut also breaks quoted rows; the header problem comes first
+    (
+        "csv",
+        "empty-file",
+        ("bytes", "datasets/agreements.csv", lambda d: b""),
+        "datasets/agreements.csv:1:1: file is empty; it needs the header row",
+    ),
+    (
+        "csv",
+        "header-only",
+        ("bytes", "datasets/pledges.csv", lambda d: d.split(b"\n")[0] + b"\n"),
+        "datasets/pledges.csv:1:1: the file has a header but no rows; add at least one row",
+    ),
+    (
+        "csv",
+        "blank-line",
+        ("bytes", "datasets/events.csv", _replace_line(3, lambda line: b"\n" + line)),
+        "datasets/events.csv:3:1: blank line; delete it",
+    ),
     # -- encodings -------------------------------------------------------------------------------------
-    ("encoding", "latin-1", ("bytes", "datasets/partners.csv", lambda d: d.decode("utf-8").encode("latin-1", "replace")),
-     "datasets/partners.csv:"),  # line of the first non-ASCII name; message checked below
-    ("encoding", "windows-1252-quotes", ("bytes", "datasets/events.csv",
-                                         _replace_line(2, lambda l: l.replace(b"summit", b"\x93summit\x94", 1)
-                                                       if b"summit" in l else l + b"\x93")),
-     "datasets/events.csv:2:"),
-    ("encoding", "utf-16", ("bytes", "datasets/sources.csv", lambda d: d.decode("utf-8").encode("utf-16")),
-     "datasets/sources.csv:1:1: file is UTF-16 or binary; save it as UTF-8"),
+    (
+        "encoding",
+        "latin-1",
+        ("bytes", "datasets/partners.csv", lambda d: d.decode("utf-8").encode("latin-1", "replace")),
+        "datasets/partners.csv:",
+    ),  # line of the first non-ASCII name; message checked below
+    (
+        "encoding",
+        "windows-1252-quotes",
+        (
+            "bytes",
+            "datasets/events.csv",
+            _replace_line(2, lambda line: line + b" \x93quoted\x94"),
+        ),
+        "datasets/events.csv:2:",
+    ),
+    (
+        "encoding",
+        "utf-16",
+        ("bytes", "datasets/sources.csv", lambda d: d.decode("utf-8").encode("utf-16")),
+        "datasets/sources.csv:1:1: file is UTF-16 or binary; save it as UTF-8",
+    ),
     # -- bad values ------------------------------------------------------------------------------------
-    ("value", "impossible-date", ("cell", "events", "date", "2025-02-30"),
-     'datasets/events.csv:2:2: date "2025-02-30" is not a valid date; write YYYY-MM-DD'),
-    ("value", "date-with-time", ("cell", "events", "date", "2025-02-03T10:00:00"),
-     'datasets/events.csv:2:2: date "2025-02-03T10:00:00" is not a valid date; write YYYY-MM-DD'),
-    ("value", "date-with-zone", ("cell", "events", "date", "2025-02-03Z"),
-     'datasets/events.csv:2:2: date "2025-02-03Z" is not a valid date; write YYYY-MM-DD'),
-    ("value", "date-not-padded", ("cell", "events", "date", "2025-2-3"),
-     'datasets/events.csv:2:2: date "2025-2-3" is not written as YYYY-MM-DD'),
-    ("value", "percent-sign", ("cell", "tariff_rates", "rate_pct", "15%"),
-     'datasets/tariff_rates.csv:2:5: rate_pct "15%" is not a number; write a plain number such as 15'),
-    ("value", "thousands-separator", ("cell", "pledges", "amount_usd_bn", "1,000"),
-     'datasets/pledges.csv:2:6: amount_usd_bn "1,000" is not a number'),
-    ("value", "negative", ("cell", "tariff_rates", "rate_pct", "-5"),
-     "datasets/tariff_rates.csv:2:5: rate_pct -5 is out of range; it must be between 0 and 1000"),
-    ("value", "nan", ("cell", "tariff_rates", "rate_pct", "NaN"),
-     'datasets/tariff_rates.csv:2:5: rate_pct "NaN" is not a number'),
-    ("value", "infinity", ("cell", "tariff_rates", "rate_pct", "Infinity"),
-     "datasets/tariff_rates.csv:2:5: rate_pct Infinity is out of range"),
-    ("value", "exponent", ("cell", "tariff_rates", "rate_pct", "1e1"),
-     'datasets/tariff_rates.csv:2:5: rate_pct "1e1" is not a plain number'),
-    ("value", "enum", ("cell", "partners", "kind", "planet"),
-     'datasets/partners.csv:2:3: kind "planet" is not an allowed value; use one of: country, territory, bloc, all'),
-    ("value", "id-with-space", ("cell", "events", "event_id", "kor talks"),
-     'datasets/events.csv:2:1: event_id "kor talks" is not valid; use a lowercase slug'),
-    ("value", "id-with-capitals", ("cell", "agreements", "agreement_id", "KOR-Deal"),
-     'datasets/agreements.csv:2:1: agreement_id "KOR-Deal" is not valid; use a lowercase slug'),
-    ("value", "lowercase-partner-code", ("cell", "events", "partner_id", "kor"),
-     'datasets/events.csv:2:4: partner_id "kor" is not in datasets/partners.csv'),
-    ("value", "required-missing", ("cell", "events", "title", ""),
-     "datasets/events.csv:2:6: title is required; fill it in"),
+    (
+        "value",
+        "impossible-date",
+        ("cell", "events", "date", "2025-02-30"),
+        'datasets/events.csv:2:2: date "2025-02-30" is not a valid date; write YYYY-MM-DD',
+    ),
+    (
+        "value",
+        "date-with-time",
+        ("cell", "events", "date", "2025-02-03T10:00:00"),
+        'datasets/events.csv:2:2: date "2025-02-03T10:00:00" is not a valid date; write YYYY-MM-DD',
+    ),
+    (
+        "value",
+        "date-with-zone",
+        ("cell", "events", "date", "2025-02-03Z"),
+        'datasets/events.csv:2:2: date "2025-02-03Z" is not a valid date; write YYYY-MM-DD',
+    ),
+    (
+        "value",
+        "date-not-padded",
+        ("cell", "events", "date", "2025-2-3"),
+        'datasets/events.csv:2:2: date "2025-2-3" is not written as YYYY-MM-DD',
+    ),
+    (
+        "value",
+        "percent-sign",
+        ("cell", "tariff_rates", "rate_pct", "15%"),
+        'datasets/tariff_rates.csv:2:5: rate_pct "15%" is not a number; write a plain number such as 15',
+    ),
+    (
+        "value",
+        "thousands-separator",
+        ("cell", "pledges", "amount_usd_bn", "1,000"),
+        'datasets/pledges.csv:2:6: amount_usd_bn "1,000" is not a number',
+    ),
+    (
+        "value",
+        "negative",
+        ("cell", "tariff_rates", "rate_pct", "-5"),
+        "datasets/tariff_rates.csv:2:5: rate_pct -5 is out of range; it must be between 0 and 1000",
+    ),
+    (
+        "value",
+        "nan",
+        ("cell", "tariff_rates", "rate_pct", "NaN"),
+        'datasets/tariff_rates.csv:2:5: rate_pct "NaN" is not a number',
+    ),
+    (
+        "value",
+        "infinity",
+        ("cell", "tariff_rates", "rate_pct", "Infinity"),
+        "datasets/tariff_rates.csv:2:5: rate_pct Infinity is out of range",
+    ),
+    (
+        "value",
+        "exponent",
+        ("cell", "tariff_rates", "rate_pct", "1e1"),
+        'datasets/tariff_rates.csv:2:5: rate_pct "1e1" is not a plain number',
+    ),
+    (
+        "value",
+        "enum",
+        ("cell", "partners", "kind", "planet"),
+        'datasets/partners.csv:2:3: kind "planet" is not an allowed value; use one of: country, territory, bloc, all',
+    ),
+    (
+        "value",
+        "id-with-space",
+        ("cell", "events", "event_id", "kor talks"),
+        'datasets/events.csv:2:1: event_id "kor talks" is not valid; use a lowercase slug',
+    ),
+    (
+        "value",
+        "id-with-capitals",
+        ("cell", "agreements", "agreement_id", "KOR-Deal"),
+        'datasets/agreements.csv:2:1: agreement_id "KOR-Deal" is not valid; use a lowercase slug',
+    ),
+    (
+        "value",
+        "lowercase-partner-code",
+        ("cell", "events", "partner_id", "kor"),
+        'datasets/events.csv:2:4: partner_id "kor" is not in datasets/partners.csv',
+    ),
+    (
+        "value",
+        "required-missing",
+        ("cell", "events", "title", ""),
+        "datasets/events.csv:2:6: title is required; fill it in",
+    ),
     # -- broken references ----------------------------------------------------------------------------
-    ("reference", "unknown-partner", ("cell", "tariff_rates", "partner_id", "XYZ"),
-     'datasets/tariff_rates.csv:2:2: partner_id "XYZ" is not in datasets/partners.csv; add it there first'),
-    ("reference", "unknown-source", ("cell", "events", "source_id", "no-such-source"),
-     'datasets/events.csv:2:10: source_id "no-such-source" is not in datasets/sources.csv'),
-    ("reference", "unknown-agreement", ("cell", "pledges", "agreement_id", "no-such-agreement"),
-     'datasets/pledges.csv:2:3: agreement_id "no-such-agreement" is not in datasets/agreements.csv'),
-    ("reference", "unknown-bloc", ("cell", "partners", "member_of", "ZZZ"),
-     'datasets/partners.csv:2:5: member_of "ZZZ" is not in datasets/partners.csv'),
-    ("reference", "duplicate-primary-key", ("append", "sources", {}),
-     "datasets/sources.csv:LAST:1: source_id "),
+    (
+        "reference",
+        "unknown-partner",
+        ("cell", "tariff_rates", "partner_id", "XYZ"),
+        'datasets/tariff_rates.csv:2:2: partner_id "XYZ" is not in datasets/partners.csv; add it there first',
+    ),
+    (
+        "reference",
+        "unknown-source",
+        ("cell", "events", "source_id", "no-such-source"),
+        'datasets/events.csv:2:10: source_id "no-such-source" is not in datasets/sources.csv',
+    ),
+    (
+        "reference",
+        "unknown-agreement",
+        ("cell", "pledges", "agreement_id", "no-such-agreement"),
+        'datasets/pledges.csv:2:3: agreement_id "no-such-agreement" is not in datasets/agreements.csv',
+    ),
+    (
+        "reference",
+        "unknown-bloc",
+        ("cell", "partners", "member_of", "ZZZ"),
+        'datasets/partners.csv:2:5: member_of "ZZZ" is not in datasets/partners.csv',
+    ),
+    ("reference", "duplicate-primary-key", ("append", "sources", {}), "datasets/sources.csv:LAST:1: source_id "),
     # -- rule breaks -----------------------------------------------------------------------------------
-    ("rule", "overlapping-enacted-layers", ("append", "tariff_rates", {"rate_id": "overlap-corpus"}),
-     "datasets/tariff_rates.csv:LAST:9: overlaps "),
-    ("rule", "ended-before-it-began", ("cell", "tariff_rates", "ended_on", "2025-04-01"),
-     "datasets/tariff_rates.csv:2:10: ended_on 2025-04-01 is not after effective_from 2025-04-09"),
-    ("rule", "event-before-2025", ("cell", "events", "date", "2024-12-31"),
-     "datasets/events.csv:2:2: date 2024-12-31 is before 2025-01-01"),
-    ("rule", "fact-after-data-as-of", ("cell", "events", "date", "2030-01-01"),
-     "datasets/events.csv:2:2: date 2030-01-01 is after data_as_of"),
-    ("rule", "threatened-with-effective-date", ("cell", "tariff_rates", "stage", "threatened"),
-     "datasets/tariff_rates.csv:2:9: a threatened rate has no effective_from"),
-    ("rule", "end-reason-without-end", ("cell", "tariff_rates", "ended_on", ""),
-     "datasets/tariff_rates.csv:2:10: end_reason is set but ended_on is empty"),
+    (
+        "rule",
+        "overlapping-enacted-layers",
+        ("append", "tariff_rates", {"rate_id": "overlap-corpus"}),
+        "datasets/tariff_rates.csv:LAST:9: overlaps ",
+    ),
+    (
+        "rule",
+        "ended-before-it-began",
+        ("cell", "tariff_rates", "ended_on", "2025-04-01"),
+        "datasets/tariff_rates.csv:2:10: ended_on 2025-04-01 is not after effective_from 2025-04-09",
+    ),
+    (
+        "rule",
+        "event-before-2025",
+        ("cell", "events", "date", "2024-12-31"),
+        "datasets/events.csv:2:2: date 2024-12-31 is before 2025-01-01",
+    ),
+    (
+        "rule",
+        "fact-after-data-as-of",
+        ("cell", "events", "date", "2030-01-01"),
+        "datasets/events.csv:2:2: date 2030-01-01 is after data_as_of",
+    ),
+    (
+        "rule",
+        "threatened-with-effective-date",
+        ("cell", "tariff_rates", "stage", "threatened"),
+        "datasets/tariff_rates.csv:2:9: a threatened rate has no effective_from",
+    ),
+    (
+        "rule",
+        "end-reason-without-end",
+        ("cell", "tariff_rates", "ended_on", ""),
+        "datasets/tariff_rates.csv:2:10: end_reason is set but ended_on is empty",
+    ),
     # -- hostile text ----------------------------------------------------------------------------------
-    ("hostile", "script-tag", ("cell", "events", "summary", "Talks <script>alert(1)</script>"),
-     'datasets/events.csv:2:7: summary contains HTML ("<s")'),
-    ("hostile", "iframe", ("cell", "events", "title", "Deal <iframe src=https://example.com>"),
-     'datasets/events.csv:2:6: title contains HTML ("<i")'),
-    ("hostile", "onerror-attribute", ("cell", "agreements", "summary", "x <img src=x onerror=alert(1)>"),
-     'datasets/agreements.csv:2:11: summary contains HTML ("<i")'),
-    ("hostile", "markdown-javascript-link", ("cell", "events", "summary", "See [it](javascript:alert(1))"),
-     "datasets/events.csv:2:7: summary contains a script or data URL; remove it"),
-    ("hostile", "data-url", ("cell", "events", "notes", "See data:text/html;base64,PHNjcmlwdD4="),
-     "datasets/events.csv:2:12: notes contains a script or data URL; remove it"),
-    ("hostile", "html-entity", ("cell", "events", "title", "Tariffs &lt; 10%"),
-     'datasets/events.csv:2:6: title contains HTML ("&lt;")'),
-    ("hostile", "formula-equals", ("cell", "events", "title", "=1+1"),
-     "datasets/events.csv:2:6: title starts with '='"),
-    ("hostile", "formula-plus", ("cell", "pledges", "description", "+cmd|' /C calc'!A0"),
-     "datasets/pledges.csv:2:12: description starts with '+'"),
-    ("hostile", "formula-minus", ("cell", "sources", "title", "-2+3"),
-     "datasets/sources.csv:2:2: title starts with '-'"),
-    ("hostile", "formula-at", ("cell", "events", "participants", "@SUM(A1:A2)"),
-     "datasets/events.csv:2:8: participants starts with '@'"),
-    ("hostile", "formula-tab", ("cell", "events", "location", "\t=1"),
-     "datasets/events.csv:2:9: location starts with '\\t'"),
-    ("hostile", "control-character", ("cell", "events", "summary", "bell \x07 here"),
-     "datasets/events.csv:2:7: summary contains the control character U+0007; delete it"),
-    ("hostile", "megabyte-cell", ("cell", "events", "summary", BIG),
-     "datasets/events.csv:2:7: summary is 1000000 characters long; shorten it to 2000 or fewer"),
-    ("hostile", "http-url", ("cell", "sources", "url", "http://example.com/a"),
-     'datasets/sources.csv:2:5: url "http://example.com/a" is not an https URL'),
+    (
+        "hostile",
+        "script-tag",
+        ("cell", "events", "summary", "Talks <script>alert(1)</script>"),
+        'datasets/events.csv:2:7: summary contains HTML ("<s")',
+    ),
+    (
+        "hostile",
+        "iframe",
+        ("cell", "events", "title", "Deal <iframe src=https://example.com>"),
+        'datasets/events.csv:2:6: title contains HTML ("<i")',
+    ),
+    (
+        "hostile",
+        "onerror-attribute",
+        ("cell", "agreements", "summary", "x <img src=x onerror=alert(1)>"),
+        'datasets/agreements.csv:2:11: summary contains HTML ("<i")',
+    ),
+    (
+        "hostile",
+        "markdown-javascript-link",
+        ("cell", "events", "summary", "See [it](javascript:alert(1))"),
+        "datasets/events.csv:2:7: summary contains a script or data URL; remove it",
+    ),
+    (
+        "hostile",
+        "data-url",
+        ("cell", "events", "notes", "See data:text/html;base64,PHNjcmlwdD4="),
+        "datasets/events.csv:2:12: notes contains a script or data URL; remove it",
+    ),
+    (
+        "hostile",
+        "html-entity",
+        ("cell", "events", "title", "Tariffs &lt; 10%"),
+        'datasets/events.csv:2:6: title contains HTML ("&lt;")',
+    ),
+    (
+        "hostile",
+        "formula-equals",
+        ("cell", "events", "title", "=1+1"),
+        "datasets/events.csv:2:6: title starts with '='",
+    ),
+    (
+        "hostile",
+        "formula-plus",
+        ("cell", "pledges", "description", "+cmd|' /C calc'!A0"),
+        "datasets/pledges.csv:2:12: description starts with '+'",
+    ),
+    (
+        "hostile",
+        "formula-minus",
+        ("cell", "sources", "title", "-2+3"),
+        "datasets/sources.csv:2:2: title starts with '-'",
+    ),
+    (
+        "hostile",
+        "formula-at",
+        ("cell", "events", "participants", "@SUM(A1:A2)"),
+        "datasets/events.csv:2:8: participants starts with '@'",
+    ),
+    (
+        "hostile",
+        "formula-tab",
+        ("cell", "events", "location", "\t=1"),
+        "datasets/events.csv:2:9: location starts with '\\t'",
+    ),
+    (
+        "hostile",
+        "control-character",
+        ("cell", "events", "summary", "bell \x07 here"),
+        "datasets/events.csv:2:7: summary contains the control character U+0007; delete it",
+    ),
+    (
+        "hostile",
+        "megabyte-cell",
+        ("cell", "events", "summary", BIG),
+        "datasets/events.csv:2:7: summary is 1000000 characters long; shorten it to 2000 or fewer",
+    ),
+    (
+        "hostile",
+        "http-url",
+        ("cell", "sources", "url", "http://example.com/a"),
+        'datasets/sources.csv:2:5: url "http://example.com/a" is not an https URL',
+    ),
     # -- hostile metadata ------------------------------------------------------------------------------
-    ("metadata", "path-traversal", ("json", "datapackage.json", _resource("events", path="datasets/../../etc/passwd")),
-     'datapackage.json:LINE: resource "events" path \'datasets/../../etc/passwd\' must not contain \'..\'; write "datasets/events.csv"'),
-    ("metadata", "absolute-path", ("json", "datapackage.json", _resource("events", path="/etc/passwd")),
-     "datapackage.json:LINE: resource \"events\" path '/etc/passwd' must be a relative path"),
-    ("metadata", "url-path", ("json", "datapackage.json", _resource("events", path="https://example.com/e.csv")),
-     "datapackage.json:LINE: resource \"events\" path 'https://example.com/e.csv' must be a relative path"),
-    ("metadata", "schema-outside-schemas", ("json", "datapackage.json", _resource("events", schema="datasets/events.csv")),
-     "datapackage.json:LINE: resource \"events\" schema 'datasets/events.csv' must be a file directly inside schemas/"),
-    ("metadata", "schema-not-json", ("text", "schemas/pledges.json", '{"fields": [ {"name": "pledge_id",, }]}'),
-     "schemas/pledges.json:1:35: not valid JSON"),
-    ("metadata", "descriptor-not-json", ("text", "datapackage.json", '{"name": "tariff-ledger"\n"resources": []}'),
-     "datapackage.json:2:1: not valid JSON"),
-    ("metadata", "schema-does-not-match-csv", ("json", "schemas/events.json", _rename_field("summary", "abstract")),
-     'datasets/events.csv:1:7: column "summary" is not in schemas/events.json'),
-    ("metadata", "missing-resource", ("json", "datapackage.json",
-                                      lambda d: {**d, "resources": [r for r in d["resources"] if r["name"] != "pledges"]}),
-     'datapackage.json:1:1: resource "pledges" is missing'),
-    ("metadata", "data-as-of-not-a-date", ("json", "datapackage.json", lambda d: {**d, "data_as_of": "soon"}),
-     'datapackage.json:1:1: data_as_of "soon" is not a date; write YYYY-MM-DD'),
+    (
+        "metadata",
+        "path-traversal",
+        ("json", "datapackage.json", _resource("events", path="datasets/../../etc/passwd")),
+        "datapackage.json:LINE: resource \"events\" path 'datasets/../../etc/passwd' must not contain '..'; "
+        'write "datasets/events.csv"',
+    ),
+    (
+        "metadata",
+        "absolute-path",
+        ("json", "datapackage.json", _resource("events", path="/etc/passwd")),
+        "datapackage.json:LINE: resource \"events\" path '/etc/passwd' must be a relative path",
+    ),
+    (
+        "metadata",
+        "url-path",
+        ("json", "datapackage.json", _resource("events", path="https://example.com/e.csv")),
+        "datapackage.json:LINE: resource \"events\" path 'https://example.com/e.csv' must be a relative path",
+    ),
+    (
+        "metadata",
+        "schema-outside-schemas",
+        ("json", "datapackage.json", _resource("events", schema="datasets/events.csv")),
+        "datapackage.json:LINE: resource \"events\" schema 'datasets/events.csv' must be a file directly "
+        "inside schemas/",
+    ),
+    (
+        "metadata",
+        "schema-not-json",
+        ("text", "schemas/pledges.json", '{"fields": [ {"name": "pledge_id",, }]}'),
+        "schemas/pledges.json:1:35: not valid JSON",
+    ),
+    (
+        "metadata",
+        "descriptor-not-json",
+        ("text", "datapackage.json", '{"name": "tariff-ledger"\n"resources": []}'),
+        "datapackage.json:2:1: not valid JSON",
+    ),
+    (
+        "metadata",
+        "schema-does-not-match-csv",
+        ("json", "schemas/events.json", _rename_field("summary", "abstract")),
+        'datasets/events.csv:1:7: column "summary" is not in schemas/events.json',
+    ),
+    (
+        "metadata",
+        "missing-resource",
+        (
+            "json",
+            "datapackage.json",
+            lambda d: {**d, "resources": [r for r in d["resources"] if r["name"] != "pledges"]},
+        ),
+        'datapackage.json:1:1: resource "pledges" is missing',
+    ),
+    (
+        "metadata",
+        "data-as-of-not-a-date",
+        ("json", "datapackage.json", lambda d: {**d, "data_as_of": "soon"}),
+        'datapackage.json:1:1: data_as_of "soon" is not a date; write YYYY-MM-DD',
+    ),
 ]
 
 # Accepted: safe variations that must validate cleanly.
@@ -186,7 +442,7 @@ ACCEPTED = [
     ("encoding", "utf-8-bom", ("bytes", "datasets/partners.csv", lambda d: b"\xef\xbb\xbf" + d)),
     ("encoding", "crlf-line-ends", ("bytes", "datasets/events.csv", lambda d: d.replace(b"\n", b"\r\n"))),
     ("value", "namibia-na", ("cell", "events", "partner_id", "NAM")),
-    ("value", "tricky-but-valid-text", ("cell", "events", "title", "a < b & c, \"quotes\" 😀 שלום")),
+    ("value", "tricky-but-valid-text", ("cell", "events", "title", 'a < b & c, "quotes" 😀 שלום')),
 ]
 
-__all__ = ["CASES", "ACCEPTED", "json"]
+__all__ = ["ACCEPTED", "CASES", "json"]
