@@ -20,6 +20,14 @@ from . import charts, derive
 from .coverage import coverage
 from .derive import Views
 
+# Long lists are split into pages of this many rows (no page may exceed 1 MB; at today's size only the
+# timeline comes near); a partner page shows at most PARTNER_CAP rows per section and links to the rest.
+PER_PAGE = 400
+SECTION_TITLES = {"layers": "all tariff layers", "inherited": "all inherited layers", "events": "all events",
+                  "pledges": "all pledges", "agreements": "all agreements", "sources": "all sources",
+                  "timeline": "timeline", "section-232": "Section 232 sector tariffs and carve-outs"}
+PARTNER_CAP = 150
+
 # Partner page -> fingerprint of what it showed, for this process (the preview server re-renders only
 # the partner pages whose data changed).
 _RENDERED: dict[Path, str] = {}
@@ -142,6 +150,19 @@ class Renderer:
         self.base = "../" * rel.count("/")
         return rel
 
+    def paged(self, rel_dir: str, rows: pd.DataFrame, per_page: int = PER_PAGE):
+        """Split rows into pages: rel_dir/index.md, rel_dir/2/index.md, ... Yields (rel, chunk, pager)."""
+        count = max(1, -(-len(rows) // per_page))
+        for k in range(1, count + 1):
+            rel = f"{rel_dir}/index.md" if k == 1 else f"{rel_dir}/{k}/index.md"
+            self.at(rel)
+            up = "" if k == 1 else "../"
+            links = [(j, up if j == 1 else f"{up}{j}/") if k != 1 else (j, "./" if j == 1 else f"{j}/")
+                     for j in range(1, count + 1)]
+            pager = {"number": k, "count": count, "total": len(rows), "links": links,
+                     "first": (k - 1) * per_page + 1, "last": min(k * per_page, len(rows))}
+            yield rel, rows.iloc[(k - 1) * per_page : k * per_page], pager
+
     def write(self, rel: str, template: str, **context) -> None:
         # The page's edit button opens the CSV behind it (the page itself is generated).
         edited = EDITS.get(template, "")
@@ -149,6 +170,7 @@ class Renderer:
         context.setdefault(
             "edit_url", f"{repo}/edit/main/{edited}" if edited.endswith(".csv") else f"{repo}/tree/main/{edited}"
         )
+        context.setdefault("pager", None)
         page = self.env.get_template(template).render(
             pkg=self.v.pkg, as_of=self.v.as_of, version=self.v.pkg.version, base=self.base, **context
         )
@@ -373,9 +395,19 @@ class Renderer:
             + [df["second_source_id"] for df in (own, events, agreements, pledges)]
         )
         sources = t["sources"][t["sources"]["source_id"].isin(set(cited))].sort_values(["published_on", "source_id"])
+        slug = pid.lower()
+        more = {}  # section -> (count, link) where the partner page shows only the first PARTNER_CAP rows
+        for section, rows, make in (("layers", own, self.rates_table), ("inherited", inherited,
+                                    lambda df: self.rates_table(df, True)), ("events", events, None),
+                                    ("pledges", pledges, self.pledges_table), ("agreements", agreements,
+                                    self.agreements_table), ("sources", sources, None)):
+            if len(rows) > PARTNER_CAP:
+                more[section] = (len(rows), f"{section}/")
+                self.overflow(p, f"partners/{slug}/{section}", section, rows, make)
         self.at(rel)
         svg, alt = self.partner_chart(pid, p["name"])
         members = t["partners"][t["partners"]["member_of"] == pid][["partner_id", "name"]]
+        cap = PARTNER_CAP
         self.write(
             rel,
             "partner.md.j2",
@@ -383,16 +415,30 @@ class Renderer:
             svg=Markup(svg),
             chart_alt=alt,
             summary=self.partner_summary(p),
-            own=self.rates_table(own),
-            inherited=self.rates_table(inherited, True),
-            agreements=self.agreements_table(agreements),
-            pledges=self.pledges_table(pledges),
-            events=self.events_list(events),
-            sources=sources.to_dict("records"),
+            own=self.rates_table(own.head(cap)),
+            inherited=self.rates_table(inherited.head(cap), True),
+            agreements=self.agreements_table(agreements.head(cap)),
+            pledges=self.pledges_table(pledges.head(cap)),
+            events=self.events_list(events.head(cap)),
+            sources=sources.head(cap).to_dict("records"),
+            more=more,
             members=members.to_dict("records"),
             edit={n: repo_blob(self.v.pkg, f"datasets/{n}.csv") for n in self.v.pkg.schemas},
             region=self.label("partners", "region", p["region"]),
         )
+
+    def overflow(self, p: dict, rel_dir: str, section: str, rows: pd.DataFrame, make) -> None:
+        """All of a long partner section, over as many pages as it needs."""
+        title = f"{p['name']}: {SECTION_TITLES[section]}"
+        for rel, chunk, pager in self.paged(rel_dir, rows):
+            if make is None and section == "events":
+                context = {"events": self.events_list(chunk)}
+            elif make is None:
+                context = {"sources": chunk.to_dict("records")}
+            else:
+                context = {"table": make(chunk)}
+            self.write(rel, "list.md.j2", title=title, pager=pager, back=f"{self.base}partners/{p['partner_id'].lower()}/",
+                       back_label=p["name"], **context)
 
     def render_all(self) -> None:
         v, t = self.v, self.v.tables
@@ -410,21 +456,24 @@ class Renderer:
             latest=self.events_list(newest.head(10)),
             headline=self.headline_table(),
         )
-        self.write(
-            self.at("timeline/index.md"),
-            "timeline.md.j2",
-            months=[(m, self.events_list(g)) for m, g in derive.timeline(t["events"])],
-            count=len(t["events"]),
-            partners=sorted({(e, self.partner_names[e]) for e in t["events"]["partner_id"]}, key=lambda x: x[1]),
-            kinds=v.pkg.enum_labels("events", "kind"),
-        )
-        rel = self.at("rates/index.md")
+        event_partners = sorted({(e, self.partner_names[e]) for e in t["events"]["partner_id"]}, key=lambda x: x[1])
+        for rel, chunk, pager in self.paged("timeline", newest):
+            self.write(rel, "timeline.md.j2", months=[(m, self.events_list(g)) for m, g in derive.timeline(chunk)],
+                       count=len(t["events"]), partners=event_partners, kinds=v.pkg.enum_labels("events", "kind"),
+                       pager=pager)
         s232 = t["tariff_rates"][t["tariff_rates"]["authority"] == "section-232"]
+        s232 = s232.sort_values(["product_scope", "partner_id", "effective_from"])
+        if len(s232) > PER_PAGE:
+            for rel, chunk, pager in self.paged("rates/section-232", s232):
+                self.write(rel, "list.md.j2", title="Section 232 sector tariffs and carve-outs", pager=pager,
+                           table=self.rates_table(chunk, True), back=f"{self.base}rates/", back_label="Rates")
+        rel = self.at("rates/index.md")
         self.write(
             rel,
             "rates.md.j2",
             matrix=self.matrix_table(),
-            sector=self.rates_table(s232.sort_values(["product_scope", "partner_id", "effective_from"]), True),
+            sector=self.rates_table(s232.head(PER_PAGE), True),
+            sector_total=len(s232),
             partners=sorted(self.partner_names.items(), key=lambda x: x[1]),
         )
         self.write_segments_json()
@@ -437,37 +486,33 @@ class Renderer:
                 "chart-pledges",
                 "US$ billions pledged",
             )
-        table = self.pledges_table(t["pledges"].sort_values(["partner_id", "announced_on", "pledge_id"]))
+        all_pledges = t["pledges"].sort_values(["partner_id", "announced_on", "pledge_id"])
+        if len(all_pledges) > PER_PAGE:
+            for prel, chunk, pager in self.paged("pledges/all", all_pledges):
+                self.write(prel, "list.md.j2", title="Every pledge", pager=pager, table=self.pledges_table(chunk),
+                           back=f"{self.base}pledges/", back_label="Pledges")
+        self.at(rel)
+        table = self.pledges_table(all_pledges.head(PER_PAGE))
         table.table_id = "pledges"
         self.write(
             rel,
             "pledges.md.j2",
             table=table,
+            total=len(all_pledges),
             by_partner=by_partner.to_dict("records"),
             svg=Markup(chart),
             by_category=[
                 {**r, "label": self.label("pledges", "category", r["category"])} for r in by_category.to_dict("records")
             ],
         )
-        rel = self.at("agreements/index.md")
-        self.write(
-            rel,
-            "agreements.md.j2",
-            table=self.agreements_table(
-                t["agreements"].sort_values(["announced_on", "agreement_id"], ascending=[False, True])
-            ),
-        )
+        agreements = t["agreements"].sort_values(["announced_on", "agreement_id"], ascending=[False, True])
+        for rel, chunk, pager in self.paged("agreements", agreements):
+            self.write(rel, "agreements.md.j2", table=self.agreements_table(chunk), pager=pager)
         self.write(self.at("coverage/index.md"), "coverage.md.j2", c=coverage(v))
-        self.write(
-            self.at("sources/index.md"),
-            "sources.md.j2",
-            sources=[
-                {**s, "kind_label": self.label("sources", "kind", s["kind"])}
-                for s in t["sources"]
-                .sort_values(["published_on", "source_id"], ascending=[False, True])
-                .to_dict("records")
-            ],
-        )
+        sources = t["sources"].sort_values(["published_on", "source_id"], ascending=[False, True])
+        for rel, chunk, pager in self.paged("sources", sources):
+            self.write(rel, "sources.md.j2", total=len(sources), pager=pager, sources=[
+                {**s, "kind_label": self.label("sources", "kind", s["kind"])} for s in chunk.to_dict("records")])
 
     def partners_table(self, partners: pd.DataFrame) -> Table:
         table = Table(
@@ -539,37 +584,32 @@ class Renderer:
         }
 
     def write_segments_json(self) -> None:
-        """The date picker's data: every rate row and each partner's resolved segments."""
-        rates = self.v.tables["tariff_rates"]
-        payload = {
-            "data_as_of": _fmt_date(self.v.as_of),
-            "partners": self.partner_names,
-            "rates": {
-                r.rate_id: {
-                    "partner_id": r.partner_id,
-                    "authority": self.label("tariff_rates", "authority", r.authority),
-                    "scope": r.product_scope,
-                    "rate": None if pd.isna(r.rate_pct) else r.rate_pct,
-                    "basis": self.label("tariff_rates", "rate_basis", r.rate_basis),
-                    "instrument": r.legal_instrument,
-                    "source": self.sources.loc[r.source_id, "url"],
-                    "source_title": self.sources.loc[r.source_id, "title"],
-                }
-                for r in rates[rates["stage"] == "enacted"].itertuples()
-            },
-            "segments": [
-                [
-                    s.partner_id,
-                    s.rate_id,
-                    _fmt_date(s.start),
-                    None if s.until == derive.END_OF_TIME else _fmt_date(s.until),
-                    s.via,
-                ]
-                for s in self.v.segments
-            ],
-        }
-        text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
-        self.written.add(write_if_changed(self.docs / "assets/generated/segments.json", text.encode("utf-8")))
+        """The date picker's data, one file per partner (loaded on demand): its resolved segments and
+        the rate rows they refer to."""
+
+        def rate(rid: str) -> dict:
+            r = self.v.rate_records[rid]
+            src = self.source_records[r["source_id"]]
+            return {"authority": self.label("tariff_rates", "authority", r["authority"]), "scope": r["product_scope"],
+                    "rate": None if pd.isna(r["rate_pct"]) else r["rate_pct"],
+                    "basis": self.label("tariff_rates", "rate_basis", r["rate_basis"]),
+                    "instrument": r["legal_instrument"], "source": src["url"], "source_title": src["title"]}
+
+        def dump(payload) -> bytes:
+            return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                              allow_nan=False).encode("utf-8")
+
+        folder = self.docs / "assets/generated/segments"
+        index = {"data_as_of": _fmt_date(self.v.as_of), "partners": self.partner_names}
+        self.written.add(write_if_changed(folder / "index.json", dump(index)))
+        for pid in self.partner_names:
+            segs = self.v.by_partner.get(pid, [])
+            payload = {
+                "rates": {s.rate_id: rate(s.rate_id) for s in segs},
+                "segments": [[pid, s.rate_id, _fmt_date(s.start),
+                              None if s.until == derive.END_OF_TIME else _fmt_date(s.until), s.via] for s in segs],
+            }
+            self.written.add(write_if_changed(folder / f"{pid}.json", dump(payload)))
 
 
 def write_if_changed(path: Path, data: bytes) -> Path:

@@ -86,30 +86,48 @@
     var partnerInput = document.getElementById("tl-picker-partner");
     var status = document.getElementById("tl-picker-status");
     var body = document.querySelector("#tl-picker-table tbody");
-    var data = null;
-    function show() {
-      if (!data) return;
-      var day = dateInput.value, pid = partnerInput.value;
-      body.textContent = "";
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) { status.textContent = "Choose a date."; return; }
-      var hits = data.segments.filter(function (s) {
-        return (!pid || s[0] === pid) && s[2] <= day && (s[3] === null || day < s[3]);
-      });
-      hits.forEach(function (s) {
-        var r = data.rates[s[1]];
-        var tr = document.createElement("tr");
-        tr.setAttribute("data-rate-id", s[1]);
-        [td(data.partners[s[0]] || s[0]), td(r.authority), td(r.scope), td(r.rate === null ? "no single rate" : String(r.rate)), td(r.basis),
-         td(s[2]), td(s[3] || ""), td(s[4] === s[0] ? "own row" : "inherited from " + s[4]), td(r.instrument || ""),
-         td(r.source_title, r.source)].forEach(function (c) { tr.appendChild(c); });
-        if (r.rate !== null) tr.cells[3].setAttribute("data-sort", String(r.rate));
-        body.appendChild(tr);
-      });
-      status.textContent = hits.length + " layer" + (hits.length === 1 ? "" : "s") + " in force on " + day +
-        (pid ? " for " + data.partners[pid] : " across all partners") + " (data as of " + data.data_as_of + ").";
+    var base = root.getAttribute("data-src");
+    var index = null, loaded = {}, request = 0;
+    function load(pid) { /* one small file per partner, fetched once, when first needed */
+      if (!loaded[pid]) {
+        loaded[pid] = fetch(base + encodeURIComponent(pid) + ".json").then(function (r) {
+          if (!r.ok) throw new Error(r.status);
+          return r.json();
+        });
+      }
+      return loaded[pid];
     }
-    fetch(root.getAttribute("data-src")).then(function (r) { return r.json(); }).then(function (json) {
-      data = json;
+    function show() {
+      if (!index) return;
+      var day = dateInput.value, pid = partnerInput.value, mine = ++request;
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) { status.textContent = "Choose a date."; return; }
+      var ids = pid ? [pid] : Object.keys(index.partners);
+      status.textContent = "Loading…";
+      Promise.all(ids.map(load)).then(function (parts) {
+        if (mine !== request) return; /* a newer choice is being shown */
+        body.textContent = "";
+        var count = 0;
+        parts.forEach(function (data) {
+          data.segments.forEach(function (s) {
+            if (!(s[2] <= day && (s[3] === null || day < s[3]))) return;
+            var r = data.rates[s[1]];
+            var tr = document.createElement("tr");
+            tr.setAttribute("data-rate-id", s[1]);
+            [td(index.partners[s[0]] || s[0]), td(r.authority), td(r.scope),
+             td(r.rate === null ? "no single rate" : String(r.rate)), td(r.basis), td(s[2]), td(s[3] || ""),
+             td(s[4] === s[0] ? "own row" : "inherited from " + s[4]), td(r.instrument || ""),
+             td(r.source_title, r.source)].forEach(function (c) { tr.appendChild(c); });
+            if (r.rate !== null) tr.cells[3].setAttribute("data-sort", String(r.rate));
+            body.appendChild(tr);
+            count++;
+          });
+        });
+        status.textContent = count + " layer" + (count === 1 ? "" : "s") + " in force on " + day +
+          (pid ? " for " + index.partners[pid] : " across all partners") + " (data as of " + index.data_as_of + ").";
+      }).catch(function () { status.textContent = "Could not load the rate data."; });
+    }
+    fetch(base + "index.json").then(function (r) { return r.json(); }).then(function (json) {
+      index = json;
       show();
     }).catch(function () { status.textContent = "Could not load the rate data."; });
     dateInput.addEventListener("change", show);
