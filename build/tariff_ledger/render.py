@@ -23,9 +23,16 @@ from .derive import Views
 # Long lists are split into pages of this many rows (no page may exceed 1 MB; at today's size only the
 # timeline comes near); a partner page shows at most PARTNER_CAP rows per section and links to the rest.
 PER_PAGE = 400
-SECTION_TITLES = {"layers": "all tariff layers", "inherited": "all inherited layers", "events": "all events",
-                  "pledges": "all pledges", "agreements": "all agreements", "sources": "all sources",
-                  "timeline": "timeline", "section-232": "Section 232 sector tariffs and carve-outs"}
+SECTION_TITLES = {
+    "layers": "all tariff layers",
+    "inherited": "all inherited layers",
+    "events": "all events",
+    "pledges": "all pledges",
+    "agreements": "all agreements",
+    "sources": "all sources",
+    "timeline": "timeline",
+    "section-232": "Section 232 sector tariffs and carve-outs",
+}
 PARTNER_CAP = 150
 
 # Partner page -> fingerprint of what it showed, for this process (the preview server re-renders only
@@ -157,10 +164,18 @@ class Renderer:
             rel = f"{rel_dir}/index.md" if k == 1 else f"{rel_dir}/{k}/index.md"
             self.at(rel)
             up = "" if k == 1 else "../"
-            links = [(j, up if j == 1 else f"{up}{j}/") if k != 1 else (j, "./" if j == 1 else f"{j}/")
-                     for j in range(1, count + 1)]
-            pager = {"number": k, "count": count, "total": len(rows), "links": links,
-                     "first": (k - 1) * per_page + 1, "last": min(k * per_page, len(rows))}
+            links = [
+                (j, up if j == 1 else f"{up}{j}/") if k != 1 else (j, "./" if j == 1 else f"{j}/")
+                for j in range(1, count + 1)
+            ]
+            pager = {
+                "number": k,
+                "count": count,
+                "total": len(rows),
+                "links": links,
+                "first": (k - 1) * per_page + 1,
+                "last": min(k * per_page, len(rows)),
+            }
             yield rel, rows.iloc[(k - 1) * per_page : k * per_page], pager
 
     def write(self, rel: str, template: str, **context) -> None:
@@ -397,10 +412,14 @@ class Renderer:
         sources = t["sources"][t["sources"]["source_id"].isin(set(cited))].sort_values(["published_on", "source_id"])
         slug = pid.lower()
         more = {}  # section -> (count, link) where the partner page shows only the first PARTNER_CAP rows
-        for section, rows, make in (("layers", own, self.rates_table), ("inherited", inherited,
-                                    lambda df: self.rates_table(df, True)), ("events", events, None),
-                                    ("pledges", pledges, self.pledges_table), ("agreements", agreements,
-                                    self.agreements_table), ("sources", sources, None)):
+        for section, rows, make in (
+            ("layers", own, self.rates_table),
+            ("inherited", inherited, lambda df: self.rates_table(df, True)),
+            ("events", events, None),
+            ("pledges", pledges, self.pledges_table),
+            ("agreements", agreements, self.agreements_table),
+            ("sources", sources, None),
+        ):
             if len(rows) > PARTNER_CAP:
                 more[section] = (len(rows), f"{section}/")
                 self.overflow(p, f"partners/{slug}/{section}", section, rows, make)
@@ -437,8 +456,15 @@ class Renderer:
                 context = {"sources": chunk.to_dict("records")}
             else:
                 context = {"table": make(chunk)}
-            self.write(rel, "list.md.j2", title=title, pager=pager, back=f"{self.base}partners/{p['partner_id'].lower()}/",
-                       back_label=p["name"], **context)
+            self.write(
+                rel,
+                "list.md.j2",
+                title=title,
+                pager=pager,
+                back=f"{self.base}partners/{p['partner_id'].lower()}/",
+                back_label=p["name"],
+                **context,
+            )
 
     def render_all(self) -> None:
         v, t = self.v, self.v.tables
@@ -458,15 +484,28 @@ class Renderer:
         )
         event_partners = sorted({(e, self.partner_names[e]) for e in t["events"]["partner_id"]}, key=lambda x: x[1])
         for rel, chunk, pager in self.paged("timeline", newest):
-            self.write(rel, "timeline.md.j2", months=[(m, self.events_list(g)) for m, g in derive.timeline(chunk)],
-                       count=len(t["events"]), partners=event_partners, kinds=v.pkg.enum_labels("events", "kind"),
-                       pager=pager)
+            self.write(
+                rel,
+                "timeline.md.j2",
+                months=[(m, self.events_list(g)) for m, g in derive.timeline(chunk)],
+                count=len(t["events"]),
+                partners=event_partners,
+                kinds=v.pkg.enum_labels("events", "kind"),
+                pager=pager,
+            )
         s232 = t["tariff_rates"][t["tariff_rates"]["authority"] == "section-232"]
         s232 = s232.sort_values(["product_scope", "partner_id", "effective_from"])
         if len(s232) > PER_PAGE:
             for rel, chunk, pager in self.paged("rates/section-232", s232):
-                self.write(rel, "list.md.j2", title="Section 232 sector tariffs and carve-outs", pager=pager,
-                           table=self.rates_table(chunk, True), back=f"{self.base}rates/", back_label="Rates")
+                self.write(
+                    rel,
+                    "list.md.j2",
+                    title="Section 232 sector tariffs and carve-outs",
+                    pager=pager,
+                    table=self.rates_table(chunk, True),
+                    back=f"{self.base}rates/",
+                    back_label="Rates",
+                )
         rel = self.at("rates/index.md")
         self.write(
             rel,
@@ -489,8 +528,15 @@ class Renderer:
         all_pledges = t["pledges"].sort_values(["partner_id", "announced_on", "pledge_id"])
         if len(all_pledges) > PER_PAGE:
             for prel, chunk, pager in self.paged("pledges/all", all_pledges):
-                self.write(prel, "list.md.j2", title="Every pledge", pager=pager, table=self.pledges_table(chunk),
-                           back=f"{self.base}pledges/", back_label="Pledges")
+                self.write(
+                    prel,
+                    "list.md.j2",
+                    title="Every pledge",
+                    pager=pager,
+                    table=self.pledges_table(chunk),
+                    back=f"{self.base}pledges/",
+                    back_label="Pledges",
+                )
         self.at(rel)
         table = self.pledges_table(all_pledges.head(PER_PAGE))
         table.table_id = "pledges"
@@ -511,8 +557,15 @@ class Renderer:
         self.write(self.at("coverage/index.md"), "coverage.md.j2", c=coverage(v))
         sources = t["sources"].sort_values(["published_on", "source_id"], ascending=[False, True])
         for rel, chunk, pager in self.paged("sources", sources):
-            self.write(rel, "sources.md.j2", total=len(sources), pager=pager, sources=[
-                {**s, "kind_label": self.label("sources", "kind", s["kind"])} for s in chunk.to_dict("records")])
+            self.write(
+                rel,
+                "sources.md.j2",
+                total=len(sources),
+                pager=pager,
+                sources=[
+                    {**s, "kind_label": self.label("sources", "kind", s["kind"])} for s in chunk.to_dict("records")
+                ],
+            )
 
     def partners_table(self, partners: pd.DataFrame) -> Table:
         table = Table(
@@ -590,14 +643,20 @@ class Renderer:
         def rate(rid: str) -> dict:
             r = self.v.rate_records[rid]
             src = self.source_records[r["source_id"]]
-            return {"authority": self.label("tariff_rates", "authority", r["authority"]), "scope": r["product_scope"],
-                    "rate": None if pd.isna(r["rate_pct"]) else r["rate_pct"],
-                    "basis": self.label("tariff_rates", "rate_basis", r["rate_basis"]),
-                    "instrument": r["legal_instrument"], "source": src["url"], "source_title": src["title"]}
+            return {
+                "authority": self.label("tariff_rates", "authority", r["authority"]),
+                "scope": r["product_scope"],
+                "rate": None if pd.isna(r["rate_pct"]) else r["rate_pct"],
+                "basis": self.label("tariff_rates", "rate_basis", r["rate_basis"]),
+                "instrument": r["legal_instrument"],
+                "source": src["url"],
+                "source_title": src["title"],
+            }
 
         def dump(payload) -> bytes:
-            return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                              allow_nan=False).encode("utf-8")
+            return json.dumps(
+                payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+            ).encode("utf-8")
 
         folder = self.docs / "assets/generated/segments"
         index = {"data_as_of": _fmt_date(self.v.as_of), "partners": self.partner_names}
@@ -606,8 +665,16 @@ class Renderer:
             segs = self.v.by_partner.get(pid, [])
             payload = {
                 "rates": {s.rate_id: rate(s.rate_id) for s in segs},
-                "segments": [[pid, s.rate_id, _fmt_date(s.start),
-                              None if s.until == derive.END_OF_TIME else _fmt_date(s.until), s.via] for s in segs],
+                "segments": [
+                    [
+                        pid,
+                        s.rate_id,
+                        _fmt_date(s.start),
+                        None if s.until == derive.END_OF_TIME else _fmt_date(s.until),
+                        s.via,
+                    ]
+                    for s in segs
+                ],
             }
             self.written.add(write_if_changed(folder / f"{pid}.json", dump(payload)))
 
