@@ -87,7 +87,7 @@ def test_site_search_finds_the_korea_page(page, site_url):
     page.locator("label.md-search__icon, .md-search__input").first.click()
     page.locator("input.md-search__input").fill("Korea")
     hit = page.locator('.md-search-result__link[href*="partners/kor/"]').first
-    expect(hit).to_be_visible(timeout=15000)
+    expect(hit).to_be_visible(timeout=30000)  # the search worker first loads and indexes the site
     assert page.problems == []
 
 

@@ -13,6 +13,7 @@ import io
 import json
 import re
 import sqlite3
+import tempfile
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -171,19 +172,32 @@ def manifest(pkg: Package, out: Path) -> dict:
 
 
 def export(pkg: Package, out: Path) -> dict:
-    """Write every download into `out` (the docs dir's data/ folder); return the manifest."""
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.iterdir():
-        if old.is_file():
-            old.unlink()
-    for name in RESOURCES:
-        write_csv(pkg, name, out)
-        write_json(pkg, name, out)
-    (out / "datapackage.json").write_text(
-        json.dumps(published_descriptor(pkg), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    write_sqlite(pkg, out)
-    write_excel(pkg, out)
-    package_files = ["datapackage.json"] + [f"{n}.csv" for n in RESOURCES]
-    write_zip(out, package_files)
-    return manifest(pkg, out)
+    """Write every download into `out` (the docs dir's data/ folder); return the manifest.
+
+    Files are made aside and then only the changed ones are copied in, so a preview server watching
+    the docs dir never sees a half-written database or a missing file."""
+    with tempfile.TemporaryDirectory(prefix="tl-export-") as tmp:
+        work = Path(tmp)
+        for name in RESOURCES:
+            write_csv(pkg, name, work)
+            write_json(pkg, name, work)
+        (work / "datapackage.json").write_text(
+            json.dumps(published_descriptor(pkg), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        write_sqlite(pkg, work)
+        write_excel(pkg, work)
+        write_zip(work, ["datapackage.json"] + [f"{n}.csv" for n in RESOURCES])
+        result = manifest(pkg, work)
+        out.mkdir(parents=True, exist_ok=True)
+        made = {p.name for p in work.iterdir()}
+        for old in out.iterdir():
+            if old.is_file() and old.name not in made and old.name != "index.md":
+                old.unlink()
+        for f in sorted(work.iterdir()):
+            data = f.read_bytes()
+            target = out / f.name
+            if not target.exists() or target.read_bytes() != data:
+                tmp_target = target.with_name(f".{f.name}.tmp")
+                tmp_target.write_bytes(data)
+                tmp_target.replace(target)  # atomic: readers see the old file or the new one
+        return result

@@ -14,16 +14,23 @@ from .validate import validated_package
 DOCS_DIR = "site_src"
 
 
-def generate(root: Path | str = ".") -> Views:
-    """Validate, then write the generated pages and downloads into the docs dir. Raises PackageError."""
+def generate(root: Path | str = ".", downloads: bool = True) -> Views:
+    """Validate, then write the generated pages (and, unless told not to, the downloads) into the docs
+    dir. Raises PackageError."""
     root = Path(root)
     pkg = validated_package(root)
     views = derive(pkg, load(pkg))
-    docs = root / DOCS_DIR
-    render(views, docs)
-    manifest = export(pkg, docs / "data")
-    render_data_page(views, docs, manifest)
+    render(views, root / DOCS_DIR)
+    if downloads:
+        export_downloads(views, root)
     return views
+
+
+def export_downloads(views: Views, root: Path | str = ".") -> None:
+    """The export stage, and the /data/ page that lists what it wrote."""
+    docs = Path(root) / DOCS_DIR
+    manifest = export(views.pkg, docs / "data")
+    render_data_page(views, docs, manifest)
 
 
 def build(root: Path | str = ".", site_dir: Path | str | None = None) -> Path:

@@ -38,6 +38,7 @@ PARTNER_CAP = 150
 # Partner page -> fingerprint of what it showed, for this process (the preview server re-renders only
 # the partner pages whose data changed).
 _RENDERED: dict[Path, str] = {}
+_SECTIONS: dict[tuple[Path, str], tuple[str, set[Path]]] = {}
 
 # Paths under the docs dir that this stage owns: cleared and rewritten on every build, never committed.
 GENERATED = (
@@ -126,6 +127,25 @@ class Renderer:
         t = views.tables
         self.sources = t["sources"].set_index("source_id")
         self.source_records = {r["source_id"]: r for r in t["sources"].to_dict("records")}
+        self.table_hash = {
+            name: hashlib.sha256(pd.util.hash_pandas_object(df, index=False).values.tobytes()).hexdigest()
+            for name, df in t.items()
+        }
+        # Each partner's rows as plain tuples, and the sources they cite: what a page's fingerprint covers.
+        self.row_tuples: dict[str, dict[str, list]] = {}
+        self.cited: dict[str, dict[str, set]] = {}
+        for name in ("tariff_rates", "events", "agreements", "pledges"):
+            df = t[name]
+            self.row_tuples[name], self.cited[name] = {}, {}
+            for row, pid, s1, s2 in zip(
+                df.itertuples(index=False, name=None),
+                df["partner_id"],
+                df["source_id"],
+                df["second_source_id"],
+                strict=True,
+            ):
+                self.row_tuples[name].setdefault(pid, []).append(row)
+                self.cited[name].setdefault(pid, set()).update((s1, s2))
         # Each partner's rows, grouped once rather than filtered per page.
         self.by_partner = {
             name: dict(tuple(t[name].groupby("partner_id", sort=False)))
@@ -373,19 +393,19 @@ class Renderer:
     def fingerprint(self, p: dict) -> str:
         """Everything a partner page shows, hashed: an unchanged partner's page is not re-rendered."""
         pid = p["partner_id"]
-        parts = [repr(sorted(p.items())), str(self.v.as_of), self.v.pkg.version]
-        for resource in self.by_partner:
-            rows = self.rows_of(resource, *({pid, p["member_of"]} - {""}))
-            parts.append(rows.to_csv(index=False))
+        owners = sorted({pid, p["member_of"]} - {""})
+        rows = [r for res in self.row_tuples for o in owners for r in self.row_tuples[res].get(o, [])]
         segs = self.v.by_partner.get(pid, [])
-        parts.append(repr([(s.rate_id, s.start, s.until, s.via) for s in segs]))
-        parts += [repr(self.v.rate_records[s.rate_id]) for s in segs]
-        cited = {
-            r
-            for res in self.by_partner
-            for r in self.rows_of(res, pid, p["member_of"])[["source_id", "second_source_id"]].values.ravel()
-        }
-        parts += [repr(self.source_records[c]) for c in sorted(cited) if c]
+        cited = sorted({c for res in self.row_tuples for o in owners for c in self.cited[res].get(o, ())} - {""})
+        parts = [
+            repr(sorted(p.items())),
+            str(self.v.as_of),
+            self.v.pkg.version,
+            repr(rows),
+            repr([(s.rate_id, s.start, s.until, s.via) for s in segs]),
+            repr([self.v.rate_records[s.rate_id] for s in segs]),
+            repr([self.source_records[c] for c in cited]),
+        ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def partner_page(self, p: dict) -> None:
@@ -466,35 +486,72 @@ class Renderer:
                 **context,
             )
 
+    def section(self, name: str, deps: tuple[str, ...], draw) -> None:
+        """Draw a group of pages unless the resources it depends on are unchanged since the last render
+        in this process (the preview server's re-render after a one-cell edit)."""
+        key = hashlib.sha256(
+            repr([self.v.pkg.version, str(self.v.as_of)] + [self.table_hash[d] for d in deps]).encode()
+        ).hexdigest()
+        cached = _SECTIONS.get((self.docs, name))
+        if cached and cached[0] == key and all(p.exists() for p in cached[1]):
+            self.written |= cached[1]
+            return
+        before = set(self.written)
+        draw()
+        _SECTIONS[(self.docs, name)] = (key, self.written - before)
+
     def render_all(self) -> None:
-        v, t = self.v, self.v.tables
+        v = self.v
         order = v.partners["kind"].map({"all": 0, "bloc": 1}).fillna(2)
         partners = v.partners.assign(_order=order).sort_values(["_order", "name"])
         for p in partners.to_dict("records"):
             self.partner_page(p)
-        self.write(self.at("partners/index.md"), "partners.md.j2", partners=self.partners_table(partners))
-        by_partner, by_category = derive.pledge_totals(v)
-        newest = t["events"].sort_values(["date", "event_id"], ascending=[False, True])
+        everything = tuple(self.table_hash)
+        self.section(
+            "partners",
+            everything,
+            lambda: self.write(self.at("partners/index.md"), "partners.md.j2", partners=self.partners_table(partners)),
+        )
+        self.section("home", everything, self.home_page)
+        self.section("timeline", ("events", "partners", "sources"), self.timeline_pages)
+        self.section("rates", ("tariff_rates", "partners", "sources"), self.rates_pages)
+        self.section("pledges", ("pledges", "partners", "sources"), self.pledges_pages)
+        self.section("agreements", ("agreements", "partners", "sources"), self.agreements_pages)
+        self.section(
+            "coverage", everything, lambda: self.write(self.at("coverage/index.md"), "coverage.md.j2", c=coverage(v))
+        )
+        self.section("sources", ("sources",), self.sources_pages)
+
+    def newest_events(self) -> pd.DataFrame:
+        return self.v.tables["events"].sort_values(["date", "event_id"], ascending=[False, True])
+
+    def home_page(self) -> None:
+        _, by_category = derive.pledge_totals(self.v)
         self.write(
             self.at("index.md"),
             "home.md.j2",
             figures=self.home_figures(by_category),
-            latest=self.events_list(newest.head(10)),
+            latest=self.events_list(self.newest_events().head(10)),
             headline=self.headline_table(),
         )
+
+    def timeline_pages(self) -> None:
+        t = self.v.tables
         event_partners = sorted({(e, self.partner_names[e]) for e in t["events"]["partner_id"]}, key=lambda x: x[1])
-        for rel, chunk, pager in self.paged("timeline", newest):
+        for rel, chunk, pager in self.paged("timeline", self.newest_events()):
             self.write(
                 rel,
                 "timeline.md.j2",
                 months=[(m, self.events_list(g)) for m, g in derive.timeline(chunk)],
                 count=len(t["events"]),
                 partners=event_partners,
-                kinds=v.pkg.enum_labels("events", "kind"),
+                kinds=self.v.pkg.enum_labels("events", "kind"),
                 pager=pager,
             )
-        s232 = t["tariff_rates"][t["tariff_rates"]["authority"] == "section-232"]
-        s232 = s232.sort_values(["product_scope", "partner_id", "effective_from"])
+
+    def rates_pages(self) -> None:
+        rates = self.v.tables["tariff_rates"]
+        s232 = rates[rates["authority"] == "section-232"].sort_values(["product_scope", "partner_id", "effective_from"])
         if len(s232) > PER_PAGE:
             for rel, chunk, pager in self.paged("rates/section-232", s232):
                 self.write(
@@ -506,9 +563,8 @@ class Renderer:
                     back=f"{self.base}rates/",
                     back_label="Rates",
                 )
-        rel = self.at("rates/index.md")
         self.write(
-            rel,
+            self.at("rates/index.md"),
             "rates.md.j2",
             matrix=self.matrix_table(),
             sector=self.rates_table(s232.head(PER_PAGE), True),
@@ -516,7 +572,9 @@ class Renderer:
             partners=sorted(self.partner_names.items(), key=lambda x: x[1]),
         )
         self.write_segments_json()
-        rel = self.at("pledges/index.md")
+
+    def pledges_pages(self) -> None:
+        by_partner, by_category = derive.pledge_totals(self.v)
         chart = ""
         if by_category["amount_usd_bn"].sum() > 0:
             chart = charts.bar_chart(
@@ -525,11 +583,11 @@ class Renderer:
                 "chart-pledges",
                 "US$ billions pledged",
             )
-        all_pledges = t["pledges"].sort_values(["partner_id", "announced_on", "pledge_id"])
+        all_pledges = self.v.tables["pledges"].sort_values(["partner_id", "announced_on", "pledge_id"])
         if len(all_pledges) > PER_PAGE:
-            for prel, chunk, pager in self.paged("pledges/all", all_pledges):
+            for rel, chunk, pager in self.paged("pledges/all", all_pledges):
                 self.write(
-                    prel,
+                    rel,
                     "list.md.j2",
                     title="Every pledge",
                     pager=pager,
@@ -537,7 +595,7 @@ class Renderer:
                     back=f"{self.base}pledges/",
                     back_label="Pledges",
                 )
-        self.at(rel)
+        rel = self.at("pledges/index.md")
         table = self.pledges_table(all_pledges.head(PER_PAGE))
         table.table_id = "pledges"
         self.write(
@@ -551,11 +609,14 @@ class Renderer:
                 {**r, "label": self.label("pledges", "category", r["category"])} for r in by_category.to_dict("records")
             ],
         )
-        agreements = t["agreements"].sort_values(["announced_on", "agreement_id"], ascending=[False, True])
+
+    def agreements_pages(self) -> None:
+        agreements = self.v.tables["agreements"].sort_values(["announced_on", "agreement_id"], ascending=[False, True])
         for rel, chunk, pager in self.paged("agreements", agreements):
             self.write(rel, "agreements.md.j2", table=self.agreements_table(chunk), pager=pager)
-        self.write(self.at("coverage/index.md"), "coverage.md.j2", c=coverage(v))
-        sources = t["sources"].sort_values(["published_on", "source_id"], ascending=[False, True])
+
+    def sources_pages(self) -> None:
+        sources = self.v.tables["sources"].sort_values(["published_on", "source_id"], ascending=[False, True])
         for rel, chunk, pager in self.paged("sources", sources):
             self.write(
                 rel,

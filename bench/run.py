@@ -1,0 +1,301 @@
+"""Tariff Ledger benchmark: synthetic packages at 1x, 10x and 100x the real data, measured end to end.
+
+    .venv/bin/python bench/run.py            # 1x, 10x, 100x
+    .venv/bin/python bench/run.py --quick    # 1x and 100x only
+
+For each scale it measures, each in a fresh process: `tariff-ledger validate` and the bare
+`frictionless validate datapackage.json` on the same package (the baseline), `tariff-ledger build` and
+the bare `mkdocs build` of the same generated pages, the peak memory of each, the largest HTML page,
+the whole site's size and the search index's size. At 1x it also measures the preview loop (a one-cell
+edit until `tariff-ledger serve` shows it), the compressed transfer size of / and /partners/kor/, and
+Lighthouse (mobile) on Debian's chromium. It prints a table and, last, one JSON line for the largest
+scale. Synthetic rows are clones of the real ones (same partners, dates, text lengths); clones of
+enacted rates are moved into earlier, non-overlapping periods so that the package stays valid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import http.server
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import date, timedelta
+from functools import partial
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+RESOURCES = ("partners", "sources", "tariff_rates", "agreements", "pledges", "events")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+# -- synthetic packages ---------------------------------------------------------------------------------
+
+
+def read(path: Path) -> tuple[list[str], list[dict]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def write(path: Path, fields: list[str], rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def clone_id(value: str, k: int) -> str:
+    return f"{value}-x{k}" if value and k else value
+
+
+def make_package(scale: int, dest: Path) -> int:
+    """Copy the real package to dest with every resource but partners cloned `scale` times."""
+    for name in ("datapackage.json", "mkdocs.yml", "CONTRIBUTING.md"):
+        shutil.copy2(REPO / name, dest / name)
+    for name in ("schemas", "overrides"):
+        shutil.copytree(REPO / name, dest / name)
+    # The hand-written pages and assets only; generated pages are made by the build.
+    shutil.copytree(REPO / "site_src" / "assets", dest / "site_src" / "assets",
+                    ignore=shutil.ignore_patterns("generated"))
+    for page in ("methodology.md", "contributing.md"):
+        shutil.copy2(REPO / "site_src" / page, dest / "site_src" / page)
+    (dest / "datasets").mkdir()
+    total = 0
+    for name in RESOURCES:
+        fields, rows = read(REPO / "datasets" / f"{name}.csv")
+        if name == "partners":
+            out = rows
+        else:
+            out = []
+            for k in range(scale):
+                for r in rows:
+                    c = dict(r)
+                    c[fields[0]] = clone_id(r[fields[0]], k)
+                    for ref in ("source_id", "second_source_id", "agreement_id", "part_of"):
+                        if ref in c:
+                            c[ref] = clone_id(r[ref], k)
+                    if name == "sources" and k:
+                        c["url"] = f"{r['url']}#x{k}"
+                    if name == "tariff_rates" and k and r["stage"] == "enacted":
+                        # An earlier 30-day period of its own, so clones never overlap each other.
+                        start = date(2024, 12, 1) - timedelta(days=40 * k)
+                        c.update(effective_from=start.isoformat(), ended_on=(start + timedelta(days=30)).isoformat(),
+                                 end_reason="superseded", retroactive_to="",
+                                 announced_on=(start - timedelta(days=5)).isoformat())
+                    out.append(c)
+        write(dest / "datasets" / f"{name}.csv", fields, out)
+        total += len(out)
+    return total
+
+
+# -- measuring ------------------------------------------------------------------------------------------
+
+
+def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int, int]:
+    """Run a command in a fresh process; (seconds, peak RSS in bytes, exit code)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    return seconds, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)
+
+
+def best_of(n: int, cmd: list[str], cwd: Path) -> tuple[float, int]:
+    runs = [timed(cmd, cwd) for _ in range(n)]
+    assert all(r[2] in (0, 1) for r in runs), f"{cmd} failed"
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def site_figures(site: Path) -> dict:
+    pages = list(site.rglob("*.html"))
+    largest = max(pages, key=lambda p: p.stat().st_size)
+    return {
+        "pages": len(pages),
+        "largest_page_bytes": largest.stat().st_size,
+        "largest_page": largest.relative_to(site).as_posix(),
+        "site_bytes": sum(p.stat().st_size for p in site.rglob("*") if p.is_file()),
+        "search_index_bytes": (site / "search" / "search_index.json").stat().st_size,
+    }
+
+
+def measure(scale: int, work: Path, repeat: int) -> dict:
+    root = work / f"x{scale}"
+    root.mkdir()
+    rows = make_package(scale, root)
+    tl = str(VENV_BIN / "tariff-ledger")
+    validate_s, validate_rss = best_of(repeat, [tl, "validate"], root)
+    frictionless_s, frictionless_rss = best_of(repeat, [str(VENV_BIN / "frictionless"), "validate",
+                                                        "datapackage.json"], root)
+    build_s, build_rss, code = timed([tl, "build"], root)
+    assert code == 0, f"build failed at {scale}x"
+    mkdocs_s, mkdocs_rss, code = timed([str(VENV_BIN / "mkdocs"), "build", "--strict", "-d", str(root / "site-bare")],
+                                       root)
+    assert code == 0, f"bare mkdocs build failed at {scale}x"
+    result = {
+        "scale": scale, "rows": rows,
+        "validate_seconds": round(validate_s, 3), "frictionless_seconds": round(frictionless_s, 3),
+        "validate_vs_frictionless": round(validate_s / frictionless_s, 3),
+        "build_seconds": round(build_s, 2), "mkdocs_seconds": round(mkdocs_s, 2),
+        "build_seconds_per_1000_rows": round(1000 * build_s / rows, 3),
+        "peak_rss_bytes": max(validate_rss, build_rss),
+        "peak_rss_frictionless_bytes": frictionless_rss, "peak_rss_mkdocs_bytes": mkdocs_rss,
+    }
+    result.update(site_figures(root / "site"))
+    return result
+
+
+# -- the reader's side, at 1x ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_static(site: Path) -> tuple[str, http.server.ThreadingHTTPServer]:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server
+
+
+def transfer_bytes(base: str, path: str) -> int:
+    """Bytes the page and everything it loads would transfer gzip-compressed (as a static host serves them)."""
+    from playwright.sync_api import sync_playwright
+
+    sizes: dict[str, int] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                                                    "--disable-background-networking"])
+        page = browser.new_page()
+        page.on("response", lambda r: sizes.__setitem__(r.url, len(gzip.compress(r.body(), 6)))
+                if r.url.startswith(base) and r.ok else None)
+        page.goto(base + path)
+        page.wait_for_load_state("networkidle")
+        browser.close()
+    return sum(sizes.values())
+
+
+def lighthouse(base: str, path: str) -> dict | None:
+    cli = REPO / "bench" / "node_modules" / ".bin" / "lighthouse"
+    if not cli.exists():
+        return None
+    out = Path(tempfile.mkdtemp()) / "lh.json"
+    cmd = [str(cli), base + path, "--quiet", "--output=json", f"--output-path={out}", "--form-factor=mobile",
+           "--only-categories=performance,accessibility,best-practices,seo",
+           "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking"]
+    env = {**os.environ, "CHROME_PATH": CHROMIUM}
+    subprocess.run(cmd, env=env, capture_output=True, check=False, timeout=300)
+    if not out.exists():
+        return None
+    cats = json.loads(out.read_text())["categories"]
+    return {k: round(100 * v["score"]) for k, v in cats.items() if v.get("score") is not None}
+
+
+def preview_latency(work: Path) -> float:
+    """Seconds from saving a one-cell edit to `tariff-ledger serve` showing it, at 1x."""
+    root = work / "serve"
+    root.mkdir()
+    make_package(1, root)
+    port = free_port()
+    proc = subprocess.Popen([str(VENV_BIN / "tariff-ledger"), "serve", "--addr", f"127.0.0.1:{port}"], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/partners/kor/"
+
+    def page() -> str:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    try:
+        deadline = time.monotonic() + 300
+        while "South Korea" not in page():
+            if time.monotonic() > deadline:
+                raise RuntimeError("serve did not start")
+            time.sleep(0.2)
+        time.sleep(2)  # let the first build settle
+        fields, rows = read(root / "datasets" / "events.csv")
+        i = next(i for i, r in enumerate(rows) if r["partner_id"] == "KOR")
+        marker = "Benchmark edit " + str(time.time_ns())
+        rows[i]["title"] = marker
+        started = time.perf_counter()
+        write(root / "datasets" / "events.csv", fields, rows)
+        while marker not in page():
+            if time.perf_counter() - started > 120:
+                raise RuntimeError("the edit never showed")
+            time.sleep(0.05)
+        return time.perf_counter() - started
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait()
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))) // 1024 // 1024
+    return f"{os.cpu_count()} CPUs ({cpu}), {mem} GiB RAM, Python {platform.python_version()}, {platform.platform()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1x and 100x only")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each validation (best is kept)")
+    args = parser.parse_args()
+    scales = [1, 100] if args.quick else [1, 10, 100]
+    print(f"machine: {machine()}", flush=True)
+    results, reader = [], {}
+    with tempfile.TemporaryDirectory(prefix="tl-bench-") as tmp:
+        work = Path(tmp)
+        for scale in scales:
+            r = measure(scale, work, args.repeat)
+            results.append(r)
+            print(f"measured {scale}x: {r['rows']} rows", flush=True)
+            if scale == 1:
+                base, server = serve_static(work / "x1" / "site")
+                try:
+                    for path in ("/", "/partners/kor/"):
+                        reader[path] = {"transfer_gzip_bytes": transfer_bytes(base, path),
+                                        "lighthouse": lighthouse(base, path)}
+                finally:
+                    server.shutdown()
+                reader["preview_seconds"] = round(preview_latency(work), 2)
+    cols = ["scale", "rows", "validate_seconds", "frictionless_seconds", "validate_vs_frictionless", "build_seconds",
+            "mkdocs_seconds", "build_seconds_per_1000_rows", "peak_rss_bytes", "pages", "largest_page_bytes",
+            "site_bytes", "search_index_bytes"]
+    print("\n| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for r in results:
+        print("| " + " | ".join(str(r[c]) for c in cols) + " |")
+    print(f"\nlargest pages: " + ", ".join(f"{r['scale']}x {r['largest_page']}" for r in results))
+    for path, figures in reader.items():
+        print(f"1x reader {path}: {figures}")
+    largest = dict(results[-1])
+    largest["preview_seconds_1x"] = reader.get("preview_seconds")
+    largest["transfer_gzip_bytes_1x"] = {p: f["transfer_gzip_bytes"] for p, f in reader.items() if p != "preview_seconds"}
+    largest["lighthouse_1x"] = {p: f["lighthouse"] for p, f in reader.items() if p != "preview_seconds"}
+    print(json.dumps(largest, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
