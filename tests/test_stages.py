@@ -117,3 +117,29 @@ def test_export_formats_open_and_agree(tmp_path):
         for row in ws.iter_rows():
             for c in row:
                 assert not (isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@", "\t", "\r")))
+
+
+def test_coverage_command_reports_the_targets(capsys):
+    from tariff_ledger.cli import main
+
+    assert main(["--root", str(REPO), "coverage", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    events = pd.read_csv(REPO / "datasets" / "events.csv", dtype=str, keep_default_na=False)
+    assert report["rows"]["events"] == len(events)
+    assert report["events_per_partner"]["KOR"] == int((events["partner_id"] == "KOR").sum())
+    by_what = {t["what"]: t for t in report["targets"]}
+    assert by_what["events in all"]["have"] == len(events) and by_what["events in all"]["target"] == 250
+    assert by_what["events for KOR"]["met"] == (report["events_per_partner"]["KOR"] >= 60)
+    assert 0 <= report["official_share"]["tariff_rates"] <= 1
+    assert set(report["lacking"]) == {"2 April 2025 rate", "July 2025 letter", "EO 14326 rate (7 Aug 2025)"}
+    assert "NAM" not in report["lacking"]["2 April 2025 rate"]  # Namibia had a 2 April rate (21%)
+    assert main(["--root", str(REPO), "coverage"]) == 0
+    assert "events for KOR" in capsys.readouterr().out
+
+
+def test_published_csv_cells_never_start_a_formula(tmp_path):
+    export(validated_package(REPO), tmp_path)
+    for r in RESOURCES:
+        frame = pd.read_csv(tmp_path / f"{r}.csv", dtype=str, keep_default_na=False)
+        for column in frame.columns:
+            assert not frame[column].str.startswith(("=", "+", "-", "@", "\t", "\r")).any(), (r, column)

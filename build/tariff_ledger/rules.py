@@ -36,6 +36,7 @@ def _at(t: Table, i: int, field: str, message: str, level: str = "error") -> Pro
     return Problem(t.path, t.lines[i], t.column(field), message, level)
 
 
+SLUG_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
 
@@ -246,8 +247,9 @@ def safe_text(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
 
 
 def sourced(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
-    """Every row cites a source (error); every source is cited by some row (warning)."""
-    out, cited = [], set()
+    """Every row cites a source (error); every source is cited by some row (warning). A source named in a
+    row's notes (a disagreeing account, a source for one detail) counts as cited."""
+    out, cited, notes = [], set(), []
     for name, t in tables.items():
         if name == "sources" or "source_id" not in t.header:
             continue
@@ -255,6 +257,7 @@ def sourced(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
         schema_requires = pkg.field(name, "source_id").get("constraints", {}).get("required", False)
         for i, r in enumerate(t.rows):
             cited.update(v for v in (r["source_id"], r.get("second_source_id", "")) if v)
+            notes.append(r.get("notes", ""))
             if not r["source_id"] and not schema_requires:
                 out.append(
                     _at(
@@ -265,6 +268,7 @@ def sourced(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
                     )
                 )
     t = tables["sources"]
+    cited |= set(SLUG_WORD.findall(" ".join(notes))) & {r["source_id"] for r in t.rows}
     for i, r in enumerate(t.rows):
         if r["source_id"] not in cited:
             out.append(
