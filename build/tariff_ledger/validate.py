@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import csv
 import io
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from frictionless import Package as FrictionlessPackage
 
 from . import rules
 from .package import DESCRIPTOR, RESOURCES, Package, PackageError, Problem, open_package
+
+# Python's csv module stops at 128 KiB per cell; read longer cells so the schema's maxLength can name them.
+csv.field_size_limit(64 * 1024 * 1024)
 
 FIX_BY_TYPE = {
     "date": "write YYYY-MM-DD",
@@ -205,16 +211,37 @@ def _message(pkg: Package, table: Table, err) -> tuple[int, str]:
     return col, f"{err.message}; fix the file"
 
 
-def frictionless_problems(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
-    report = FrictionlessPackage(str(pkg.root / DESCRIPTOR)).validate()
-    problems = [Problem(DESCRIPTOR, 1, 1, f"{e.message}; fix datapackage.json") for e in report.errors]
-    for task in report.tasks:
-        table = tables[task.name]
-        for err in task.errors:
-            if err.type == "primary-key" and len(pkg.schemas[table.name].get("primaryKey", [])) == 1:
-                continue  # the unique-error on the same cell says it with the column
-            col, msg = _message(pkg, table, err)
-            problems.append(Problem(table.path, _line(table, getattr(err, "row_number", None)), col, msg))
+ERROR_FIELDS = (
+    "type",
+    "note",
+    "message",
+    "row_number",
+    "field_number",
+    "field_name",
+    "cell",
+    "field_names",
+    "field_cells",
+    "reference_name",
+    "reference_field_names",
+)
+
+
+def frictionless_report(descriptor: str) -> tuple[list[str], list[tuple[str, dict]]]:
+    """Run the real Frictionless validator; return its errors as plain data (it may run in a worker)."""
+    report = FrictionlessPackage(descriptor).validate()
+    found = [(task.name, {k: getattr(e, k, None) for k in ERROR_FIELDS}) for task in report.tasks for e in task.errors]
+    return [e.message for e in report.errors], found
+
+
+def frictionless_problems(pkg: Package, tables: dict[str, Table], report=None) -> list[Problem]:
+    package_errors, found = report or frictionless_report(str(pkg.root / DESCRIPTOR))
+    problems = [Problem(DESCRIPTOR, 1, 1, f"{message}; fix datapackage.json") for message in package_errors]
+    for name, fields in found:
+        table, err = tables[name], SimpleNamespace(**fields)
+        if err.type == "primary-key" and len(pkg.schemas[table.name].get("primaryKey", [])) == 1:
+            continue  # the unique-error on the same cell says it with the column
+        col, msg = _message(pkg, table, err)
+        problems.append(Problem(table.path, _line(table, err.row_number), col, msg))
     return problems
 
 
@@ -232,10 +259,20 @@ def validate(root=".") -> list[Problem]:
             tables[name] = table
     if problems:  # Frictionless would only repeat the structural damage in confusing ways
         return sorted(set(problems))
-    problems += frictionless_problems(pkg, tables)
+    # Frictionless and the project rules are independent: run Frictionless in a second process (on
+    # Linux, a fork that already has everything imported) while the rules run here.
+    descriptor = str(pkg.root / DESCRIPTOR)
+    if "fork" in multiprocessing.get_all_start_methods():
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending = pool.submit(frictionless_report, descriptor)
+            rule_problems = rules.check(pkg, tables)
+            report = pending.result()
+    else:
+        report, rule_problems = frictionless_report(descriptor), rules.check(pkg, tables)
+    problems += frictionless_problems(pkg, tables, report)
     # One message per cell: a rule does not repeat a cell Frictionless already rejected.
     taken = {(p.path, p.line, p.column) for p in problems}
-    problems += [p for p in rules.check(pkg, tables) if (p.path, p.line, p.column) not in taken]
+    problems += [p for p in rule_problems if (p.path, p.line, p.column) not in taken]
     return sorted(set(problems))
 
 
