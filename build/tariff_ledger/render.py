@@ -33,7 +33,7 @@ SECTION_TITLES = {
     "timeline": "timeline",
     "section-232": "Section 232 sector tariffs and carve-outs",
 }
-PARTNER_CAP = 150
+PARTNER_CAP = 100
 
 # Partner page -> fingerprint of what it showed, for this process (the preview server re-renders only
 # the partner pages whose data changed).
@@ -343,8 +343,8 @@ class Renderer:
         series: dict[str, list] = {}
         for s in self.v.by_partner.get(pid, []):
             r = rates.loc[s.rate_id]
-            if pd.isna(r["rate_pct"]):
-                continue  # a measure without a single rate (de minimis) has no line to draw
+            if pd.isna(r["rate_pct"]) or s.until <= CHART_START:
+                continue  # no line to draw: no single rate (de minimis), or over before the chart begins
             label = f"{self.label('tariff_rates', 'authority', r['authority'])}: {r['product_scope']}"
             if r["rate_basis"] != "additional":
                 label += f" ({r['rate_basis']})"
@@ -461,6 +461,7 @@ class Renderer:
             events=self.events_list(events.head(cap)),
             sources=sources.head(cap).to_dict("records"),
             more=more,
+            cap=PARTNER_CAP,
             members=members.to_dict("records"),
             edit={n: repo_blob(self.v.pkg, f"datasets/{n}.csv") for n in self.v.pkg.schemas},
             region=self.label("partners", "region", p["region"]),
