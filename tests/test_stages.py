@@ -58,7 +58,7 @@ def test_retroactive_correction_applies_from_its_date(views):
 
 def test_threatened_rates_never_apply(views):
     for s in views.segments:
-        assert views.rates_by_id.loc[s.rate_id, "stage"] == "enacted"
+        assert views.rate_records[s.rate_id]["stage"] == "enacted"
 
 
 def test_ieepa_layers_end_with_the_supreme_court_ruling(views):

@@ -56,10 +56,9 @@ def coverage(views: Views) -> dict:
             }
         )
     instrument_share = float((rates["legal_instrument"] != "").mean()) if len(rates) else 0.0
-    dates = [t[n][c].max() for n in RESOURCES for c in t[n].columns if str(t[n][c].dtype).startswith("datetime")]
     return {
         "data_as_of": f"{views.as_of:%Y-%m-%d}",
-        "latest_date": f"{max(d for d in dates if not pd.isna(d)):%Y-%m-%d}" if dates else "",
+        "latest_event": f"{t['events']['date'].max():%Y-%m-%d}" if len(t["events"]) else "",
         "rows": {n: len(t[n]) for n in RESOURCES},
         "events_per_partner": {k: int(v) for k, v in events_per.sort_index().items()},
         "targets": targets,
@@ -70,7 +69,7 @@ def coverage(views: Views) -> dict:
 
 
 def format_text(c: dict) -> str:
-    out = [f"data_as_of {c['data_as_of']}; latest date in the data {c['latest_date']}", "", "rows per resource:"]
+    out = [f"data_as_of {c['data_as_of']}; latest event {c['latest_event']}", "", "rows per resource:"]
     out += [f"  {n:<13} {v:>6}" for n, v in c["rows"].items()]
     out += ["", "targets:"]
     out += [f"  {'ok  ' if x['met'] else 'MISS'} {x['what']:<18} {x['have']:>5} / {x['target']}" for x in c["targets"]]

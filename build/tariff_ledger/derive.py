@@ -18,7 +18,7 @@ from .package import OFFICIAL_SOURCE_KINDS, Package
 END_OF_TIME = pd.Timestamp("2262-04-11")  # pandas' largest timestamp stands in for "still in force"
 
 
-@dataclass
+@dataclass(slots=True)
 class Segment:
     """One enacted layer as it applies to one partner over [start, until)."""
 
@@ -40,7 +40,6 @@ class Views:
     partners: pd.DataFrame  # one row per partner with its headline figures
     key_dates: list[tuple[str, str, pd.Timestamp | None]] = field(default_factory=list)
     by_partner: dict[str, list[Segment]] = field(default_factory=dict)
-    rates_by_id: pd.DataFrame | None = None
     rate_records: dict[str, dict] = field(default_factory=dict)
 
 
@@ -229,7 +228,6 @@ def official_share(tables: dict[str, pd.DataFrame], resource: str) -> float:
 def derive(pkg: Package, tables: dict[str, pd.DataFrame]) -> Views:
     as_of = pd.Timestamp(date.fromisoformat(pkg.data_as_of))
     views = Views(pkg=pkg, tables=tables, as_of=as_of, segments=resolve_segments(tables), partners=pd.DataFrame())
-    views.rates_by_id = tables["tariff_rates"].set_index("rate_id")
     views.rate_records = {r["rate_id"]: r for r in tables["tariff_rates"].to_dict("records")}
     for s in views.segments:
         views.by_partner.setdefault(s.partner_id, []).append(s)

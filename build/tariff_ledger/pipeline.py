@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from .derive import Views, derive
@@ -36,7 +37,8 @@ def export_downloads(views: Views, root: Path | str = ".") -> None:
 def build(root: Path | str = ".", site_dir: Path | str | None = None) -> Path:
     """The full build into site/ (atomic: on any error the previous site/ is left as it was)."""
     root = Path(root)
-    views = generate(root)
+    data_as_of = generate(root).pkg.data_as_of  # the derived views are freed before MkDocs needs memory
+    gc.collect()
     target = Path(site_dir) if site_dir else root / "site"
-    build_site(root, target, views.pkg.data_as_of)
+    build_site(root, target, data_as_of)
     return target

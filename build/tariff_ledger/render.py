@@ -125,7 +125,6 @@ class Renderer:
         self.v, self.docs, self.env, self.base = views, docs_dir, _env(), ""
         self.written: set[Path] = set()
         t = views.tables
-        self.sources = t["sources"].set_index("source_id")
         self.source_records = {r["source_id"]: r for r in t["sources"].to_dict("records")}
         self.table_hash = {
             name: hashlib.sha256(pd.util.hash_pandas_object(df, index=False).values.tobytes()).hexdigest()
@@ -339,10 +338,9 @@ class Renderer:
 
     # -- pages ---------------------------------------------------------------------------------------
     def partner_chart(self, pid: str, name: str) -> tuple[str, str]:
-        rates = self.v.rates_by_id
         series: dict[str, list] = {}
         for s in self.v.by_partner.get(pid, []):
-            r = rates.loc[s.rate_id]
+            r = self.v.rate_records[s.rate_id]
             if pd.isna(r["rate_pct"]) or s.until <= CHART_START:
                 continue  # no line to draw: no single rate (de minimis), or over before the chart begins
             label = f"{self.label('tariff_rates', 'authority', r['authority'])}: {r['product_scope']}"
@@ -432,9 +430,13 @@ class Renderer:
         sources = t["sources"][t["sources"]["source_id"].isin(set(cited))].sort_values(["published_on", "source_id"])
         slug = pid.lower()
         more = {}  # section -> (count, link) where the partner page shows only the first PARTNER_CAP rows
+        if len(inherited) > PARTNER_CAP:
+            # Inherited rows are the EU's and the all-partner rows: listed in full on their own pages,
+            # not copied onto every partner's.
+            owner = p["member_of"] or "WLD"
+            more["inherited"] = (len(inherited), f"../{owner.lower()}/" + ("layers/" if owner == "WLD" else ""))
         for section, rows, make in (
             ("layers", own, self.rates_table),
-            ("inherited", inherited, lambda df: self.rates_table(df, True)),
             ("events", events, None),
             ("pledges", pledges, self.pledges_table),
             ("agreements", agreements, self.agreements_table),
