@@ -19,6 +19,7 @@ import argparse
 import csv
 import gzip
 import http.server
+import io
 import json
 import os
 import platform
@@ -179,9 +180,26 @@ def free_port() -> int:
 
 
 def serve_static(site: Path) -> tuple[str, http.server.ThreadingHTTPServer]:
+    """Serve the site as a static host does (GitHub Pages among them): gzip for text files."""
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
+
+        def send_head(self):
+            path = Path(self.translate_path(self.path))
+            if path.is_dir():
+                path = path / "index.html"
+            text = path.suffix in (".html", ".css", ".js", ".json", ".svg", ".xml", ".csv")
+            if not (text and path.is_file() and "gzip" in self.headers.get("Accept-Encoding", "")):
+                return super().send_head()
+            body = gzip.compress(path.read_bytes(), 6)
+            self.send_response(200)
+            self.send_header("Content-Type", self.guess_type(str(path)))
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return io.BytesIO(body)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
