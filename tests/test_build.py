@@ -79,3 +79,54 @@ def test_zensical_builds_the_same_config(pkg):
     assert (pkg / "site" / "partners" / "kor" / "index.html").is_file()
     assert "South Korea" in (pkg / "site" / "partners" / "kor" / "index.html").read_text(encoding="utf-8")
     shutil.rmtree(pkg / "site")
+
+
+def test_serve_previews_and_re_renders_after_an_edit(pkg):
+    import os
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    from conftest import read_rows, write_rows
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tariff_ledger.cli", "--root", str(pkg), "serve", "--addr", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+    def page(path="/partners/kor/"):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+                return r.read().decode("utf-8")
+        except OSError:
+            return ""
+
+    def wait_for(text, seconds):
+        deadline = time.monotonic() + seconds
+        while text not in page():
+            assert time.monotonic() < deadline, f"{text!r} never appeared"
+            assert proc.poll() is None, proc.stderr.read().decode()
+            time.sleep(0.2)
+
+    try:
+        wait_for("South Korea", 300)
+        rows = read_rows(pkg, "events")
+        i = next(i for i, r in enumerate(rows) if r["partner_id"] == "KOR")
+        rows[i]["title"] = "Edited in the preview test"
+        write_rows(pkg, "events", rows)
+        wait_for("Edited in the preview test", 60)
+        # Invalid data is reported and the last good pages stay up.
+        rows[i]["date"] = "2025-13-01"
+        write_rows(pkg, "events", rows)
+        time.sleep(3)
+        assert "Edited in the preview test" in page()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert b'date "2025-13-01" is not a valid date' in proc.stderr.read()

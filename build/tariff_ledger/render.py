@@ -25,13 +25,9 @@ from .derive import Views
 PER_PAGE = 400
 SECTION_TITLES = {
     "layers": "all tariff layers",
-    "inherited": "all inherited layers",
     "events": "all events",
     "pledges": "all pledges",
     "agreements": "all agreements",
-    "sources": "all sources",
-    "timeline": "timeline",
-    "section-232": "Section 232 sector tariffs and carve-outs",
 }
 PARTNER_CAP = 100
 
@@ -420,8 +416,14 @@ class Renderer:
         inherited = inherited[inherited["rate_id"].isin(inherited_ids)].sort_values(
             ["partner_id", "effective_from", "rate_id"]
         )
+        more = {}  # section -> (count, link) where the partner page shows only the first PARTNER_CAP rows
         events = self.rows_of("events", pid).sort_values(["date", "event_id"], ascending=[False, True])
-        agreements = self.rows_of("agreements", *({pid, p["member_of"]} - {""}))
+        agreements = self.rows_of("agreements", pid)
+        if p["member_of"]:  # an EU member's page shows its own agreements and links to the EU's
+            bloc = self.rows_of("agreements", p["member_of"])
+            agreements = pd.concat([agreements, bloc.head(max(0, PARTNER_CAP - len(agreements)))])
+            if len(bloc) > PARTNER_CAP:
+                more["agreements"] = (len(bloc), f"../{p['member_of'].lower()}/agreements/")
         pledges = self.rows_of("pledges", pid)
         cited = pd.concat(
             [df["source_id"] for df in (own, events, agreements, pledges)]
@@ -429,20 +431,20 @@ class Renderer:
         )
         sources = t["sources"][t["sources"]["source_id"].isin(set(cited))].sort_values(["published_on", "source_id"])
         slug = pid.lower()
-        more = {}  # section -> (count, link) where the partner page shows only the first PARTNER_CAP rows
         if len(inherited) > PARTNER_CAP:
             # Inherited rows are the EU's and the all-partner rows: listed in full on their own pages,
             # not copied onto every partner's.
             owner = p["member_of"] or "WLD"
             more["inherited"] = (len(inherited), f"../{owner.lower()}/" + ("layers/" if owner == "WLD" else ""))
+        if len(sources) > PARTNER_CAP:  # every source is on the Sources pages; no copy per partner
+            more["sources"] = (len(sources), "../../sources/")
         for section, rows, make in (
             ("layers", own, self.rates_table),
             ("events", events, None),
             ("pledges", pledges, self.pledges_table),
             ("agreements", agreements, self.agreements_table),
-            ("sources", sources, None),
         ):
-            if len(rows) > PARTNER_CAP:
+            if len(rows) > PARTNER_CAP and section not in more:
                 more[section] = (len(rows), f"{section}/")
                 self.overflow(p, f"partners/{slug}/{section}", section, rows, make)
         self.at(rel)
@@ -473,12 +475,7 @@ class Renderer:
         """All of a long partner section, over as many pages as it needs."""
         title = f"{p['name']}: {SECTION_TITLES[section]}"
         for rel, chunk, pager in self.paged(rel_dir, rows):
-            if make is None and section == "events":
-                context = {"events": self.events_list(chunk)}
-            elif make is None:
-                context = {"sources": chunk.to_dict("records")}
-            else:
-                context = {"table": make(chunk)}
+            context = {"table": make(chunk)} if make else {"events": self.events_list(chunk)}
             self.write(
                 rel,
                 "list.md.j2",

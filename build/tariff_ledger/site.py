@@ -4,15 +4,12 @@ atomic step only when the build succeeded. A failed or killed build leaves the p
 from __future__ import annotations
 
 import ctypes
-import logging
 import os
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
-
-from mkdocs.commands.build import build as mkdocs_build
-from mkdocs.config import load_config
 
 RENAME_EXCHANGE = 2
 
@@ -65,22 +62,21 @@ def source_date_epoch(root: Path, fallback: str) -> str:
 
 
 def build_site(root: Path, site_dir: Path, data_as_of: str, config_file: str = "mkdocs.yml") -> None:
-    """mkdocs build --strict into a temporary folder, then swap it into site_dir."""
+    """mkdocs build --strict into a temporary folder, then swap it into site_dir.
+
+    MkDocs runs in a process of its own: it holds every page in memory at once, and so does not have
+    to share the machine with the memory the earlier stages used."""
     root, target = Path(root).resolve(), Path(site_dir).resolve()
-    os.environ["SOURCE_DATE_EPOCH"] = source_date_epoch(root, data_as_of)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": source_date_epoch(root, data_as_of)}
     clean_leftovers(target.parent, target)
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-    cwd = Path.cwd()
+    cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-f", config_file, "-d", str(tmp)]
     try:
-        os.chdir(root)
-        cfg = load_config(config_file, site_dir=str(tmp), strict=True)
-        logging.getLogger("mkdocs").setLevel(logging.WARNING)
-        mkdocs_build(cfg)
-    except BaseException as e:
+        run = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(e, Exception):
-            raise SiteBuildError(f"mkdocs build failed: {e}") from e
         raise
-    finally:
-        os.chdir(cwd)
+    if run.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise SiteBuildError(f"mkdocs build failed:\n{run.stderr.strip()}")
     swap_into_place(tmp, target)
