@@ -446,7 +446,14 @@ class Renderer:
         ):
             if len(rows) > PARTNER_CAP and section not in more:
                 more[section] = (len(rows), f"{section}/")
-                self.overflow(p, f"partners/{slug}/{section}", section, rows, make)
+                self.list_pages(
+                    f"partners/{slug}/{section}",
+                    rows,
+                    f"{p['name']}: {SECTION_TITLES[section]}",
+                    make,
+                    f"partners/{slug}/",
+                    p["name"],
+                )
         self.at(rel)
         svg, alt = self.partner_chart(pid, p["name"])
         members = t["partners"][t["partners"]["member_of"] == pid][["partner_id", "name"]]
@@ -471,19 +478,12 @@ class Renderer:
             region=self.label("partners", "region", p["region"]),
         )
 
-    def overflow(self, p: dict, rel_dir: str, section: str, rows: pd.DataFrame, make) -> None:
-        """All of a long partner section, over as many pages as it needs."""
-        title = f"{p['name']}: {SECTION_TITLES[section]}"
+    def list_pages(self, rel_dir: str, rows: pd.DataFrame, title: str, make, back: str, back_label: str) -> None:
+        """A long list over as many pages as it needs: a table from `make`, or events when make is None."""
         for rel, chunk, pager in self.paged(rel_dir, rows):
             context = {"table": make(chunk)} if make else {"events": self.events_list(chunk)}
             self.write(
-                rel,
-                "list.md.j2",
-                title=title,
-                pager=pager,
-                back=f"{self.base}partners/{p['partner_id'].lower()}/",
-                back_label=p["name"],
-                **context,
+                rel, "list.md.j2", title=title, pager=pager, back=self.base + back, back_label=back_label, **context
             )
 
     def section(self, name: str, deps: tuple[str, ...], draw) -> None:
@@ -553,16 +553,14 @@ class Renderer:
         rates = self.v.tables["tariff_rates"]
         s232 = rates[rates["authority"] == "section-232"].sort_values(["product_scope", "partner_id", "effective_from"])
         if len(s232) > PER_PAGE:
-            for rel, chunk, pager in self.paged("rates/section-232", s232):
-                self.write(
-                    rel,
-                    "list.md.j2",
-                    title="Section 232 sector tariffs and carve-outs",
-                    pager=pager,
-                    table=self.rates_table(chunk, True),
-                    back=f"{self.base}rates/",
-                    back_label="Rates",
-                )
+            self.list_pages(
+                "rates/section-232",
+                s232,
+                "Section 232 sector tariffs and carve-outs",
+                lambda df: self.rates_table(df, True),
+                "rates/",
+                "Rates",
+            )
         self.write(
             self.at("rates/index.md"),
             "rates.md.j2",
@@ -585,16 +583,7 @@ class Renderer:
             )
         all_pledges = self.v.tables["pledges"].sort_values(["partner_id", "announced_on", "pledge_id"])
         if len(all_pledges) > PER_PAGE:
-            for rel, chunk, pager in self.paged("pledges/all", all_pledges):
-                self.write(
-                    rel,
-                    "list.md.j2",
-                    title="Every pledge",
-                    pager=pager,
-                    table=self.pledges_table(chunk),
-                    back=f"{self.base}pledges/",
-                    back_label="Pledges",
-                )
+            self.list_pages("pledges/all", all_pledges, "Every pledge", self.pledges_table, "pledges/", "Pledges")
         rel = self.at("pledges/index.md")
         table = self.pledges_table(all_pledges.head(PER_PAGE))
         table.table_id = "pledges"
