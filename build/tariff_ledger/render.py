@@ -81,10 +81,6 @@ def _fmt_num(value, suffix="") -> str:
     return f"{value:,.1f}".rstrip("0").rstrip(".") + suffix
 
 
-def _fmt_rate(value) -> str:
-    return "no single rate" if value is None or pd.isna(value) else _fmt_num(value, "%")
-
-
 @dataclass
 class Cell:
     text: str = ""
@@ -360,8 +356,13 @@ class Renderer:
         now = derive.in_force(self.v, p["partner_id"], self.v.as_of)
         if now:
             layers = "; ".join(
-                f"{_fmt_rate(r['rate_pct'])} {self.label('tariff_rates', 'rate_basis', r['rate_basis']).lower()} "
-                f"({self.label('tariff_rates', 'authority', r['authority'])}, {r['product_scope']})"
+                (
+                    "a measure with no single rate"
+                    if pd.isna(r["rate_pct"])
+                    else f"{_fmt_num(r['rate_pct'], '%')} "
+                    f"{self.label('tariff_rates', 'rate_basis', r['rate_basis']).lower()}"
+                )
+                + f" ({self.label('tariff_rates', 'authority', r['authority'])}, {r['product_scope']})"
                 for r in now
             )
             out.append(f"On {self.v.as_of:%-d %B %Y} these enacted layers applied: {layers}.")
