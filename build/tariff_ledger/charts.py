@@ -74,6 +74,11 @@ def _step_chart(series: list[dict], start, end) -> str:
         color = PALETTE[i % len(PALETTE)]
         ax.plot(xs, ys, color=color, linewidth=2.5, label=s["label"])
         ax.plot([p[0] for p in s["points"]], [p[2] for p in s["points"]], "o", markersize=3, color=color)
+        previous = None
+        for a, _b, v in s["points"]:
+            if v != previous and a >= start:  # label each change of rate with its new value
+                ax.annotate(f"{v:g}%", (a, v), xytext=(2, 3), textcoords="offset points", fontsize=7, color=color)
+            previous = v
     ax.set_xlim(start, end)
     ax.set_ylim(bottom=0)
     ax.set_ylabel("rate, %")
