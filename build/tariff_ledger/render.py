@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from . import charts, derive
 from .coverage import coverage
 from .derive import Views
+from .tables import TableBuilder, fmt_date, fmt_num, nl2br
 
 # Long lists are split into pages of this many rows (no page may exceed 1 MB; at today's size only the
 # timeline comes near); a partner page shows at most PARTNER_CAP rows per section and links to the rest.
@@ -67,38 +67,6 @@ def repo_blob(pkg, path: str) -> str:
     return f"{pkg.descriptor.get('repository', '').rstrip('/')}/blob/main/{path}"
 
 
-def _nl2br(value) -> Markup:
-    return Markup("<br>").join(escape(str(value)).split("\n"))
-
-
-def _fmt_date(value) -> str:
-    return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
-
-
-def _fmt_num(value, suffix="") -> str:
-    if value is None or pd.isna(value):
-        return ""
-    return f"{value:,.1f}".rstrip("0").rstrip(".") + suffix
-
-
-@dataclass
-class Cell:
-    text: str = ""
-    sort: str | float | None = None  # what the column sorts by, when it differs from the text
-    href: str = ""
-    title: str = ""
-
-
-@dataclass
-class Table:
-    """A table as the templates draw it: column headers with their sort type, rows of cells."""
-
-    columns: list[tuple[str, str]]  # (label, "text" | "number" | "date")
-    rows: list[list[Cell]] = field(default_factory=list)
-    caption: str = ""
-    table_id: str = ""
-
-
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("tariff_ledger", "templates"),
@@ -108,11 +76,11 @@ def _env() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(nl2br=_nl2br, date=_fmt_date, num=_fmt_num)
+    env.filters.update(nl2br=nl2br, date=fmt_date, num=fmt_num)
     return env
 
 
-class Renderer:
+class Renderer(TableBuilder):
     def __init__(self, views: Views, docs_dir: Path):
         self.v, self.docs, self.env, self.base = views, docs_dir, _env(), ""
         self.written: set[Path] = set()
@@ -149,19 +117,6 @@ class Renderer:
             for f in views.pkg.fields(res)
             if "enum" in f.get("constraints", {})
         }
-
-    # -- small helpers -------------------------------------------------------------------------------
-    def label(self, resource: str, column: str, value: str) -> str:
-        return self.labels.get((resource, column), {}).get(value, value)
-
-    def source_cell(self, source_id: str) -> Cell:
-        if not source_id:
-            return Cell()
-        s = self.source_records[source_id]
-        return Cell(text=s["publisher"], href=s["url"], title=s["title"])
-
-    def partner_cell(self, pid: str) -> Cell:
-        return Cell(text=self.partner_names.get(pid, pid), href=f"{self.base}partners/{pid.lower()}/", sort=pid)
 
     def at(self, rel: str) -> str:
         """Start a page: links are relative to it (the site may be served under a sub-path)."""
@@ -203,131 +158,6 @@ class Renderer:
         self.written.add(write_if_changed(self.docs / rel, page.encode("utf-8")))
 
     # -- tables --------------------------------------------------------------------------------------
-    def rates_table(self, rows: pd.DataFrame, link_partner: bool = False) -> Table:
-        table = Table(
-            [
-                ("Partner", "text"),
-                ("Authority", "text"),
-                ("Scope", "text"),
-                ("Rate %", "number"),
-                ("Basis", "text"),
-                ("Stage", "text"),
-                ("Announced", "date"),
-                ("From", "date"),
-                ("Until", "date"),
-                ("End reason", "text"),
-                ("Instrument", "text"),
-                ("Source", "text"),
-                ("Notes", "text"),
-            ]
-        )
-        for r in rows.itertuples():
-            src = self.source_cell(r.source_id)
-            table.rows.append(
-                [
-                    self.partner_cell(r.partner_id) if link_partner else Cell(self.partner_names[r.partner_id]),
-                    Cell(self.label("tariff_rates", "authority", r.authority)),
-                    Cell(r.product_scope),
-                    Cell(_fmt_num(r.rate_pct), sort=r.rate_pct, href=src.href, title=f"Source: {src.title}"),
-                    Cell(self.label("tariff_rates", "rate_basis", r.rate_basis)),
-                    Cell(self.label("tariff_rates", "stage", r.stage)),
-                    Cell(_fmt_date(r.announced_on)),
-                    Cell(_fmt_date(r.effective_from)),
-                    Cell(_fmt_date(r.ended_on)),
-                    Cell(self.label("tariff_rates", "end_reason", r.end_reason) if r.end_reason else ""),
-                    Cell(r.legal_instrument),
-                    src,
-                    Cell(r.notes),
-                ]
-            )
-        return table
-
-    def events_list(self, events: pd.DataFrame) -> list[dict]:
-        return [
-            {
-                "id": e.event_id,
-                "date": _fmt_date(e.date),
-                "local_date": _fmt_date(e.local_date),
-                "partner_id": e.partner_id,
-                "partner": self.partner_names[e.partner_id],
-                "kind": e.kind,
-                "kind_label": self.label("events", "kind", e.kind),
-                "title": e.title,
-                "summary": e.summary,
-                "participants": e.participants,
-                "location": e.location,
-                "notes": e.notes,
-                "source": self.source_cell(e.source_id),
-                "source2": self.source_cell(e.second_source_id),
-            }
-            for e in events.itertuples()
-        ]
-
-    def pledges_table(self, pledges: pd.DataFrame) -> Table:
-        table = Table(
-            [
-                ("Partner", "text"),
-                ("Category", "text"),
-                ("US$ bn", "number"),
-                ("Horizon", "text"),
-                ("Binding", "text"),
-                ("Status", "text"),
-                ("Announced", "date"),
-                ("What was pledged", "text"),
-                ("US account", "text"),
-                ("Partner account", "text"),
-                ("Sources", "text"),
-            ]
-        )
-        for r in pledges.itertuples():
-            src = self.source_cell(r.source_id)
-            table.rows.append(
-                [
-                    self.partner_cell(r.partner_id),
-                    Cell(self.label("pledges", "category", r.category)),
-                    Cell(_fmt_num(r.amount_usd_bn), sort=r.amount_usd_bn, href=src.href, title=src.title),
-                    Cell(r.horizon),
-                    Cell(self.label("pledges", "binding", r.binding)),
-                    Cell(self.label("pledges", "status", r.status)),
-                    Cell(_fmt_date(r.announced_on)),
-                    Cell(r.description + (f"\nNote: {r.notes}" if r.notes else "")),
-                    Cell(r.us_account),
-                    Cell(r.partner_account),
-                    src,
-                ]
-            )
-        return table
-
-    def agreements_table(self, agreements: pd.DataFrame) -> Table:
-        table = Table(
-            [
-                ("Partner", "text"),
-                ("Agreement", "text"),
-                ("Kind", "text"),
-                ("Announced", "date"),
-                ("Signed", "date"),
-                ("Status", "text"),
-                ("Headline rate %", "number"),
-                ("Summary", "text"),
-                ("Source", "text"),
-            ]
-        )
-        for r in agreements.itertuples():
-            table.rows.append(
-                [
-                    self.partner_cell(r.partner_id),
-                    Cell(r.title),
-                    Cell(self.label("agreements", "kind", r.kind)),
-                    Cell(_fmt_date(r.announced_on)),
-                    Cell(_fmt_date(r.signed_on)),
-                    Cell(self.label("agreements", "status", r.status)),
-                    Cell(_fmt_num(r.headline_rate_pct), sort=r.headline_rate_pct),
-                    Cell(r.summary + (f"\nNote: {r.notes}" if r.notes else "")),
-                    self.source_cell(r.source_id),
-                ]
-            )
-        return table
-
     # -- pages ---------------------------------------------------------------------------------------
     def partner_chart(self, pid: str, name: str) -> tuple[str, str]:
         series: dict[str, list] = {}
@@ -345,7 +175,7 @@ class Renderer:
         end = self.v.as_of + pd.Timedelta(days=30)
         svg = charts.inline(charts.step_chart(ordered, CHART_START, end), f"chart-{pid.lower()}")
         alt = "; ".join(
-            f"{s['label']}: " + ", ".join(f"{_fmt_num(v)}% from {_fmt_date(a)}" for a, _b, v in s["points"])
+            f"{s['label']}: " + ", ".join(f"{fmt_num(v)}% from {fmt_date(a)}" for a, _b, v in s["points"])
             for s in ordered
         )
         return svg, f"Tariff layers applying to {name} over time. {alt}."
@@ -359,7 +189,7 @@ class Renderer:
                 (
                     "a measure with no single rate"
                     if pd.isna(r["rate_pct"])
-                    else f"{_fmt_num(r['rate_pct'], '%')} "
+                    else f"{fmt_num(r['rate_pct'], '%')} "
                     f"{self.label('tariff_rates', 'rate_basis', r['rate_basis']).lower()}"
                 )
                 + f" ({self.label('tariff_rates', 'authority', r['authority'])}, {r['product_scope']})"
@@ -369,15 +199,15 @@ class Renderer:
         else:
             out.append(f"No enacted layer in this record applied on {self.v.as_of:%-d %B %Y}.")
         if p["rate_april"] is not None and not pd.isna(p["rate_april"]):
-            out.append(f"On 2 April 2025 the US announced a reciprocal rate of {_fmt_num(p['rate_april'])}%.")
+            out.append(f"On 2 April 2025 the US announced a reciprocal rate of {fmt_num(p['rate_april'])}%.")
         if p["threatened_max"] is not None and not pd.isna(p["threatened_max"]):
-            out.append(f"The highest all-goods rate threatened was {_fmt_num(p['threatened_max'])}%.")
+            out.append(f"The highest all-goods rate threatened was {fmt_num(p['threatened_max'])}%.")
         if p["deal"]:
             out.append(
                 f"Latest agreement: {p['deal']} ({self.label('agreements', 'status', p['deal_status']).lower()})."
             )
         if p["pledged_usd_bn"] is not None and not pd.isna(p["pledged_usd_bn"]):
-            out.append(f"Pledges recorded: US${_fmt_num(p['pledged_usd_bn'])} billion in all (see caveats below).")
+            out.append(f"Pledges recorded: US${fmt_num(p['pledged_usd_bn'])} billion in all (see caveats below).")
         return out
 
     def rows_of(self, resource: str, *partner_ids: str) -> pd.DataFrame:
@@ -618,61 +448,6 @@ class Renderer:
                 ],
             )
 
-    def partners_table(self, partners: pd.DataFrame) -> Table:
-        table = Table(
-            [
-                ("Partner", "text"),
-                ("Region", "text"),
-                ("Rate in force %", "number"),
-                ("2 Apr 2025 %", "number"),
-                ("Highest threatened %", "number"),
-                ("Latest deal", "text"),
-                ("Deal status", "text"),
-                ("Pledged US$ bn", "number"),
-                ("Events", "number"),
-            ],
-            table_id="partners",
-        )
-        for p in partners.itertuples():
-            table.rows.append(
-                [
-                    self.partner_cell(p.partner_id),
-                    Cell(self.label("partners", "region", p.region)),
-                    Cell(p.rate_now_text, sort=p.rate_now),
-                    Cell(_fmt_num(p.rate_april), sort=p.rate_april),
-                    Cell(_fmt_num(p.threatened_max), sort=p.threatened_max),
-                    Cell(p.deal),
-                    Cell(self.label("agreements", "status", p.deal_status) if p.deal_status else ""),
-                    Cell(_fmt_num(p.pledged_usd_bn), sort=p.pledged_usd_bn),
-                    Cell(str(p.events), sort=p.events),
-                ]
-            )
-        return table
-
-    def matrix_table(self) -> Table:
-        m = derive.key_date_matrix(self.v)
-        table = Table(
-            [("Partner", "text")] + [(label, "number") for label, _, _ in self.v.key_dates], table_id="matrix"
-        )
-        for r in m.to_dict("records"):
-            table.rows.append(
-                [self.partner_cell(r["partner_id"])]
-                + [Cell(r[label][1], sort=r[label][0]) for label, _, _ in self.v.key_dates]
-            )
-        return table
-
-    def headline_table(self) -> Table:
-        main = self.v.partners[
-            (self.v.partners["rate_now"].notna())
-            & (self.v.partners["kind"] != "all")
-            & (self.v.partners["member_of"] == "")
-        ]
-        main = main.sort_values(["events", "partner_id"], ascending=[False, True]).head(12)
-        table = Table([("Partner", "text"), ("All-goods rate in force %", "number"), ("Latest deal", "text")])
-        for p in main.itertuples():
-            table.rows.append([self.partner_cell(p.partner_id), Cell(p.rate_now_text, sort=p.rate_now), Cell(p.deal)])
-        return table
-
     def home_figures(self, by_category: pd.DataFrame) -> dict:
         t = self.v.tables
         return {
@@ -710,7 +485,7 @@ class Renderer:
             ).encode("utf-8")
 
         folder = self.docs / "assets/generated/segments"
-        index = {"data_as_of": _fmt_date(self.v.as_of), "partners": self.partner_names}
+        index = {"data_as_of": fmt_date(self.v.as_of), "partners": self.partner_names}
         self.written.add(write_if_changed(folder / "index.json", dump(index)))
         for pid in self.partner_names:
             segs = self.v.by_partner.get(pid, [])
@@ -720,8 +495,8 @@ class Renderer:
                     [
                         pid,
                         s.rate_id,
-                        _fmt_date(s.start),
-                        None if s.until == derive.END_OF_TIME else _fmt_date(s.until),
+                        fmt_date(s.start),
+                        None if s.until == derive.END_OF_TIME else fmt_date(s.until),
                         s.via,
                     ]
                     for s in segs
