@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
-from .derive import Views, official_share
+from .derive import KEY_RATES, Views, official_share
 from .package import RESOURCES
 
 EVENT_TARGETS = {
@@ -20,17 +18,6 @@ EVENT_TARGETS = {
     "CHE": 10,
     "TWN": 10,
     "VNM": 10,
-}
-KEY_RATES = {
-    "2 April 2025 rate": lambda r: (
-        (r["authority"] == "ieepa-reciprocal") & (r["announced_on"] == pd.Timestamp("2025-04-02"))
-    ),
-    "July 2025 letter": lambda r: (r["stage"] == "threatened") & (r["announced_on"].dt.strftime("%Y-%m") == "2025-07"),
-    "EO 14326 rate (7 Aug 2025)": lambda r: (
-        (r["authority"] == "ieepa-reciprocal")
-        & (r["stage"] == "enacted")
-        & (r["effective_from"] == pd.Timestamp("2025-08-07"))
-    ),
 }
 
 
@@ -63,7 +50,9 @@ def coverage(views: Views) -> dict:
         "events_per_partner": {k: int(v) for k, v in events_per.sort_index().items()},
         "targets": targets,
         "lacking": lacking,
-        "official_share": {n: round(official_share(t, n), 3) for n in RESOURCES if n not in ("partners", "sources")},
+        "official_share": {
+            n: round(official_share(views, n), 3) for n in RESOURCES if n not in ("partners", "sources")
+        },
         "rates_with_instrument": round(instrument_share, 3),
     }
 

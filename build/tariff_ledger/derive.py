@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from .package import OFFICIAL_SOURCE_KINDS, Package
+from .package import Package
 
 END_OF_TIME = pd.Timestamp("2262-04-11")  # pandas' largest timestamp stands in for "still in force"
 
@@ -68,22 +68,17 @@ def resolve_segments(tables: dict[str, pd.DataFrame]) -> list[Segment]:
         start = r.retroactive_to if retro else r.effective_from
         by_partner.setdefault(r.partner_id, []).append((not retro, layer, start, until, r.rate_id))
     for rows in by_partner.values():
-        rows.sort(key=lambda x: x[0])  # retroactive corrections first
+        rows.sort(key=lambda x: x[0])  # retroactive corrections first, so they cut the rows they replaced
     segments: list[Segment] = []
     for p in tables["partners"].itertuples():
         chain = [p.partner_id] + ([p.member_of] if p.member_of else []) + (["WLD"] if p.partner_id != "WLD" else [])
-        covered: dict[tuple, list] = {}  # layer -> periods already taken by more specific rows
+        covered: dict[tuple, list] = {}  # layer -> periods already taken by more specific or corrected rows
         for via in chain:
-            rows = by_partner.get(via, [])
-            taken_here: list[tuple] = []
-            for not_retro, layer, start, until, rate_id in rows:
+            for _, layer, start, until, rate_id in by_partner.get(via, []):
                 for a, b in _subtract(start, until, covered.get(layer, [])):
                     segments.append(Segment(p.partner_id, rate_id, a, b, via))
-                if not not_retro:
-                    covered.setdefault(layer, []).append((start, until))
-                else:
-                    taken_here.append((layer, start, until))
-            for layer, start, until in taken_here:
+                # Rows of one partner and layer never overlap (a validation rule), so what a row takes
+                # only ever cuts rows of less specific partners, or the rows a correction replaced.
                 covered.setdefault(layer, []).append((start, until))
     return segments
 
@@ -119,15 +114,51 @@ def _pct(x: float) -> str:
     return f"{x:g}%"
 
 
+def april_2_rates(r: pd.DataFrame) -> pd.Series:
+    """The country rates announced on 2 April 2025 (EO 14257 Annex I, in force from 9 April)."""
+    return (
+        (r["authority"] == "ieepa-reciprocal")
+        & (r["product_scope"] == "all-goods")
+        & (r["announced_on"] == pd.Timestamp("2025-04-02"))
+        & (r["effective_from"] == pd.Timestamp("2025-04-09"))
+    )
+
+
+def july_letters(r: pd.DataFrame) -> pd.Series:
+    """The all-goods rates threatened in the letters of July 2025, under whatever authority."""
+    return (
+        (r["stage"] == "threatened")
+        & (r["product_scope"] == "all-goods")
+        & (r["announced_on"].dt.strftime("%Y-%m") == "2025-07")
+    )
+
+
+def eo_14326_rates(r: pd.DataFrame) -> pd.Series:
+    """The reciprocal rates EO 14326 put in force on 7 August 2025."""
+    return (
+        (r["authority"] == "ieepa-reciprocal")
+        & (r["stage"] == "enacted")
+        & (r["effective_from"] == pd.Timestamp("2025-08-07"))
+    )
+
+
+# The key rates every partner page, the rates page and the coverage report speak of.
+KEY_RATES = {
+    "2 April 2025 rate": april_2_rates,
+    "July 2025 letter": july_letters,
+    "EO 14326 rate (7 Aug 2025)": eo_14326_rates,
+}
+
+
 def partner_rows(views: Views) -> pd.DataFrame:
     t = views.tables
     rates, pledges, agreements = t["tariff_rates"], t["pledges"], t["agreements"]
-    recip = rates[(rates["authority"] == "ieepa-reciprocal") & (rates["product_scope"] == "all-goods")]
+    april_rows = rates[april_2_rates(rates)]
     rows = []
     for p in t["partners"].itertuples():
         own = {p.partner_id, p.member_of} - {""}
         now_value, now_text = headline(in_force(views, p.partner_id, views.as_of))
-        april = recip[(recip["partner_id"].isin(own)) & (recip["announced_on"] == pd.Timestamp("2025-04-02"))]
+        april = april_rows[april_rows["partner_id"].isin(own)]
         threatened = rates[
             (rates["partner_id"].isin(own)) & (rates["stage"] == "threatened") & (rates["product_scope"] == "all-goods")
         ]
@@ -170,7 +201,7 @@ def key_dates(as_of: pd.Timestamp) -> list[tuple[str, str, pd.Timestamp | None]]
 
 def key_date_matrix(views: Views) -> pd.DataFrame:
     rates = views.tables["tariff_rates"]
-    recip = rates[(rates["authority"] == "ieepa-reciprocal") & (rates["product_scope"] == "all-goods")]
+    stated = {"announced-2025-04-02": rates[april_2_rates(rates)], "threatened-2025-07": rates[july_letters(rates)]}
     rows = []
     for p in views.tables["partners"].itertuples():
         if p.partner_id == "WLD":
@@ -181,14 +212,7 @@ def key_date_matrix(views: Views) -> pd.DataFrame:
             if mode == "in-force":
                 value, text = headline(in_force(views, p.partner_id, day))
             else:
-                if mode == "announced-2025-04-02":
-                    hits = recip[recip["partner_id"].isin(own) & (recip["announced_on"] == pd.Timestamp("2025-04-02"))]
-                else:
-                    hits = recip[
-                        recip["partner_id"].isin(own)
-                        & (recip["stage"] == "threatened")
-                        & (recip["announced_on"].dt.strftime("%Y-%m") == "2025-07")
-                    ]
+                hits = stated[mode][stated[mode]["partner_id"].isin(own)]
                 value = float(hits["rate_pct"].max()) if len(hits) else None
                 text = _pct(value) if value is not None else ""
             row[label] = (value, text)
@@ -218,11 +242,11 @@ def timeline(events: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return [(month, grp) for month, grp in ev.groupby(ev["date"].dt.strftime("%Y-%m"), sort=False)]
 
 
-def official_share(tables: dict[str, pd.DataFrame], resource: str) -> float:
+def official_share(views: Views, resource: str) -> float:
     """Share of a resource's rows whose cited source is an official document."""
-    kinds = tables["sources"].set_index("source_id")["kind"]
-    cited = tables[resource]["source_id"].map(kinds)
-    return float(cited.isin(OFFICIAL_SOURCE_KINDS).mean()) if len(cited) else 0.0
+    kinds = views.tables["sources"].set_index("source_id")["kind"]
+    cited = views.tables[resource]["source_id"].map(kinds)
+    return float(cited.isin(views.pkg.official_kinds).mean()) if len(cited) else 0.0
 
 
 def derive(pkg: Package, tables: dict[str, pd.DataFrame]) -> Views:

@@ -21,10 +21,10 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from .package import RESOURCES, Package
+from .rules import FORMULA_START
 
 ZIP_TIME = (2025, 1, 1, 0, 0, 0)
 SQL_TYPES = {"string": "TEXT", "number": "REAL", "integer": "INTEGER", "date": "TEXT", "boolean": "INTEGER"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _rows(pkg: Package, name: str) -> tuple[list[str], list[list[str]]]:

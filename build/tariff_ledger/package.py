@@ -12,16 +12,6 @@ from pathlib import Path
 
 RESOURCES = ("partners", "sources", "tariff_rates", "agreements", "pledges", "events")
 DESCRIPTOR = "datapackage.json"
-OFFICIAL_SOURCE_KINDS = (
-    "executive-order",
-    "proclamation",
-    "federal-register",
-    "fact-sheet",
-    "joint-statement",
-    "government-statement",
-    "court-ruling",
-    "legislation",
-)
 
 
 class PackageError(Exception):
@@ -79,6 +69,11 @@ class Package:
 
     def field(self, resource: str, name: str) -> dict:
         return next(f for f in self.fields(resource) if f["name"] == name)
+
+    @property
+    def official_kinds(self) -> list[str]:
+        """The source kinds that count as official documents (schemas/sources.json, field kind)."""
+        return self.field("sources", "kind").get("officialKinds", [])
 
     def enum_labels(self, resource: str, name: str) -> dict[str, str]:
         f = self.field(resource, name)

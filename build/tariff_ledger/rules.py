@@ -27,20 +27,20 @@ SUSPECT = re.compile(r"^[=+\-@\t\r]|[<&\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|script\s*
 SCHEDULED = {("tariff_rates", "ended_on"), ("pledges", "due_by")}
 
 
+SLUG_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
+
+
 def _date(value: str) -> date | None:
     try:
-        return date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
+        return date.fromisoformat(value) if ISO_DATE.fullmatch(value) else None
     except ValueError:
         return None
 
 
 def _at(t: Table, i: int, field: str, message: str, level: str = "error") -> Problem:
     return Problem(t.path, t.lines[i], t.column(field), message, level)
-
-
-SLUG_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
 
 
 def strict_formats(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
