@@ -62,7 +62,7 @@ def resolve_segments(tables: dict[str, pd.DataFrame]) -> list[Segment]:
     enacted = rates[(rates["stage"] == "enacted") & rates["effective_from"].notna()]
     by_partner: dict[str, list[tuple]] = {}
     for r in enacted.itertuples():
-        layer = (r.authority, r.product_scope, r.rate_basis == "in-quota")
+        layer = (r.authority, r.measure, r.product_scope, r.rate_basis == "in-quota")
         until = r.ended_on if not pd.isna(r.ended_on) else END_OF_TIME
         retro = not pd.isna(r.retroactive_to)
         start = r.retroactive_to if retro else r.effective_from

@@ -154,7 +154,7 @@ def no_overlapping_layers(pkg: Package, tables: dict[str, Table]) -> list[Proble
     for i, r in enumerate(t.rows):
         start = _date(r["effective_from"])
         if r["stage"] == "enacted" and start:
-            key = (r["partner_id"], r["authority"], r["product_scope"], r["rate_basis"] == "in-quota")
+            key = (r["partner_id"], r["authority"], r["measure"], r["product_scope"], r["rate_basis"] == "in-quota")
             groups.setdefault(key, []).append((start, _date(r["ended_on"]) or date.max, i))
     for periods in groups.values():
         periods.sort()
@@ -167,7 +167,7 @@ def no_overlapping_layers(pkg: Package, tables: dict[str, Table]) -> list[Proble
                         i2,
                         "effective_from",
                         f"overlaps {other['rate_id']} (line {t.lines[i1]}) for the "
-                        f"same partner, authority and product scope; set that row's ended_on to {s2} "
+                        f"same partner, authority, measure and product scope; set that row's ended_on to {s2} "
                         "(end_reason superseded) or correct the dates",
                     )
                 )
