@@ -8,11 +8,13 @@ general rate and override only other in-quota rows. Different authorities are di
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 
+from .combine import IN_QUOTA, Answer, Layer, Period, Rule, history
 from .package import Package
 
 END_OF_TIME = pd.Timestamp("2262-04-11")  # pandas' largest timestamp stands in for "still in force"
@@ -41,6 +43,12 @@ class Views:
     key_dates: list[tuple[str, str, pd.Timestamp | None]] = field(default_factory=list)
     by_partner: dict[str, list[Segment]] = field(default_factory=dict)
     rate_records: dict[str, dict] = field(default_factory=dict)
+    # The combined answers: (partner, product scope, condition) -> the answer over time since 2025.
+    answers: dict[tuple[str, str, str], list[Period]] = field(default_factory=dict)
+    scopes: dict[str, list[str]] = field(default_factory=dict)  # partner -> its scopes, in schema order
+    conditions: dict[str, list[str]] = field(default_factory=dict)  # partner -> conditions with answers
+    rules: dict[str, dict] = field(default_factory=dict)  # rule_id -> the rule's row
+    owners: dict[str, list[str]] = field(default_factory=dict)  # partner -> whose rows hold for it (chain)
 
 
 def _subtract(start, until, cuts):
@@ -83,6 +91,73 @@ def resolve_segments(tables: dict[str, pd.DataFrame]) -> list[Segment]:
     return segments
 
 
+ANSWERS_FROM = pd.Timestamp("2025-01-01")  # the record's start: answers are computed from here on
+
+
+def chain(partners: pd.DataFrame) -> dict[str, list[str]]:
+    """Whose rows and rules hold for each partner, most specific first: itself, its bloc, WLD."""
+    return {
+        p.partner_id: [p.partner_id] + ([p.member_of] if p.member_of else []) + (["WLD"] if p.partner_id != "WLD" else [])
+        for p in partners.itertuples()
+    }
+
+
+def combined_answers(views: Views) -> None:
+    """For every partner, each of its product scopes and each condition its rules name (and within-quota
+    entry where it has a quota), the combined answer over time. Computed once; render, the date picker,
+    the charts and the rankings only show it."""
+    t = views.tables
+    rates, rule_rows = t["tariff_rates"], t["combination_rules"]
+    order = views.pkg.field("tariff_rates", "product_scope")
+    shipment = set(order.get("shipmentScopes", []))
+    alternative = set(views.pkg.field("combination_rules", "condition").get("alternativeConditions", []))
+    scope_order = {s: i for i, s in enumerate(order["constraints"]["enum"])}
+    rules = [
+        Rule(
+            r.rule_id,
+            r.kind,
+            r.partner_id,
+            (r.authority, r.measure, r.product_scope),
+            (r.by_authority, r.by_measure, r.by_product_scope),
+            r.condition,
+            r.valid_from,
+            END_OF_TIME if pd.isna(r.valid_until) else r.valid_until,
+        )
+        for r in rule_rows.itertuples()
+    ]
+    views.rules = {r["rule_id"]: r for r in rule_rows.to_dict("records")}
+    rows_of = {pid: set(g) for pid, g in rates.groupby("partner_id")["product_scope"]}
+    quota_of = set(rates.loc[rates["rate_basis"] == IN_QUOTA, "partner_id"])
+    views.owners = chain(t["partners"])
+    for pid, owners in views.owners.items():
+        layers = []
+        for s in views.by_partner.get(pid, []):
+            if s.until <= ANSWERS_FROM:
+                continue
+            r = views.rate_records[s.rate_id]
+            rate = None if pd.isna(r["rate_pct"]) else float(r["rate_pct"])
+            layers.append(
+                Layer(s.rate_id, r["authority"], r["measure"], r["product_scope"], r["rate_basis"], rate, s.via,
+                      s.start, s.until)
+            )
+        mine = [r for r in rules if r.partner_id in owners]
+        scopes = set().union(*(rows_of.get(o, set()) for o in owners)) - shipment
+        views.scopes[pid] = sorted(scopes | {"all-goods"}, key=lambda x: scope_order.get(x, len(scope_order)))
+        views.conditions[pid] = sorted({r.condition for r in mine if r.kind == "exempts" and r.condition in alternative}) + (
+            [IN_QUOTA] if quota_of & set(owners) else []
+        )
+        keys = [(scope, c) for scope in views.scopes[pid] for c in ["", *views.conditions[pid]]]
+        for (scope, c), periods in history(layers, mine, keys, ANSWERS_FROM, END_OF_TIME).items():
+            views.answers[(pid, scope, c)] = periods
+
+
+def answer_on(views: Views, pid: str, scope: str, day: pd.Timestamp, condition: str = "") -> Period | None:
+    """The period of the combined answer that holds on `day` (None before 2025 or for an unknown scope)."""
+    periods = views.answers.get((pid, scope, condition), [])
+    i = bisect.bisect_right([p.start for p in periods], day) - 1
+    return periods[i] if i >= 0 and day < periods[i].until else None
+
+
 def in_force(views: Views, partner_id: str, day: pd.Timestamp) -> list[dict]:
     """The rate rows applying to `partner_id` on `day` (as dicts), each with `via`: whose row it is."""
     hits = [
@@ -91,23 +166,6 @@ def in_force(views: Views, partner_id: str, day: pd.Timestamp) -> list[dict]:
         if s.start <= day < s.until
     ]
     return sorted(hits, key=lambda r: (r["authority"], r["product_scope"], r["rate_id"]))
-
-
-def headline(layers: list[dict]) -> tuple[float | None, str]:
-    """The all-goods rate: additional layers add up; an all-in ceiling is shown as such."""
-    goods = [
-        r
-        for r in layers
-        if r["product_scope"] == "all-goods" and r["rate_basis"] != "in-quota" and not pd.isna(r["rate_pct"])
-    ]
-    if not goods:
-        return None, ""
-    ceilings = [r["rate_pct"] for r in goods if r["rate_basis"] == "all-in"]
-    extra = sum(r["rate_pct"] for r in goods if r["rate_basis"] == "additional")
-    if ceilings:
-        text = f"{_pct(max(ceilings))} all-in" + (f" + {_pct(extra)}" if extra else "")
-        return float(max(ceilings) + extra), text
-    return float(extra), _pct(extra)
 
 
 def _pct(x: float) -> str:
@@ -151,73 +209,77 @@ KEY_RATES = {
 
 
 def partner_rows(views: Views) -> pd.DataFrame:
+    """One row per partner with its headline figures, from the combined answers."""
     t = views.tables
     rates, pledges, agreements = t["tariff_rates"], t["pledges"], t["agreements"]
-    april_rows = rates[april_2_rates(rates)]
+    april = rates[april_2_rates(rates)].groupby("partner_id")["rate_pct"].max()
+    threatened = rates[(rates["stage"] == "threatened") & (rates["product_scope"] == "all-goods")]
+    threatened = threatened.groupby("partner_id")["rate_pct"].max()
+    events = t["events"]["partner_id"].value_counts()
+    deals = agreements.groupby("partner_id").size()
+    whole = pledges[pledges["part_of"] == ""]
     rows = []
     for p in t["partners"].itertuples():
-        own = {p.partner_id, p.member_of} - {""}
-        now_value, now_text = headline(in_force(views, p.partner_id, views.as_of))
-        april = april_rows[april_rows["partner_id"].isin(own)]
-        threatened = rates[
-            (rates["partner_id"].isin(own)) & (rates["stage"] == "threatened") & (rates["product_scope"] == "all-goods")
-        ]
-        deals = agreements[agreements["partner_id"].isin(own)].sort_values("announced_on")
-        pledged = pledges[(pledges["partner_id"] == p.partner_id) & (pledges["part_of"] == "")]["amount_usd_bn"].sum()
+        own = [o for o in (p.partner_id, p.member_of) if o]
+        now = answer_on(views, p.partner_id, "all-goods", views.as_of)
+        mine = whole[whole["partner_id"] == p.partner_id]
         rows.append(
             {
                 "partner_id": p.partner_id,
                 "name": p.name,
+                "adjective": p.adjective,
+                "aliases": p.aliases,
                 "kind": p.kind,
                 "region": p.region,
                 "member_of": p.member_of,
-                "rate_now": now_value,
-                "rate_now_text": now_text,
-                "rate_april": float(april["rate_pct"].max()) if len(april) else None,
-                "threatened_max": float(threatened["rate_pct"].max()) if len(threatened) else None,
-                "deal": deals.iloc[-1]["title"] if len(deals) else "",
-                "deal_status": deals.iloc[-1]["status"] if len(deals) else "",
-                "deal_count": len(deals),
-                "pledged_usd_bn": float(pledged) if pledged else None,
-                "events": int((t["events"]["partner_id"] == p.partner_id).sum()),
+                "rate_now": now.answer.value if now else None,
+                "rate_april": max((float(april[o]) for o in own if o in april), default=None),
+                "threatened_max": max((float(threatened[o]) for o in own if o in threatened), default=None),
+                "deal_count": int(sum(deals.get(o, 0) for o in own)),
+                "pledged_total_usd_bn": float(mine.loc[mine["amount_basis"] == "total", "amount_usd_bn"].sum()),
+                "events": int(events.get(p.partner_id, 0)),
                 "rate_rows": int((rates["partner_id"] == p.partner_id).sum()),
             }
         )
     return pd.DataFrame(rows)
 
 
-def key_dates(as_of: pd.Timestamp) -> list[tuple[str, str, pd.Timestamp | None]]:
-    """The columns of the rates page: (label, mode, day). Modes: in force on day, or a stage's rows."""
+def key_dates(as_of: pd.Timestamp) -> list[tuple[str, str, pd.Timestamp | None, str]]:
+    """The dates the rankings offer: (label, mode, day, slug). Modes: in force on the day, or the rates a
+    stage's rows stated."""
     return [
-        ("2 Apr 2025 announced", "announced-2025-04-02", None),
-        ("9 Apr 2025", "in-force", pd.Timestamp("2025-04-09")),
-        ("July 2025 letters", "threatened-2025-07", None),
-        ("7 Aug 2025", "in-force", pd.Timestamp("2025-08-07")),
-        ("1 Jan 2026", "in-force", pd.Timestamp("2026-01-01")),
-        ("24 Feb 2026", "in-force", pd.Timestamp("2026-02-24")),
-        (f"{as_of:%-d %b %Y} (data as of)", "in-force", as_of),
+        ("2 Apr 2025: rates announced", "announced-2025-04-02", None, "2025-04-02-announced"),
+        ("9 Apr 2025: the one day of country rates", "in-force", pd.Timestamp("2025-04-09"), "2025-04-09"),
+        ("July 2025: the letters", "threatened-2025-07", None, "2025-07-letters"),
+        ("7 Aug 2025: EO 14326 rates", "in-force", pd.Timestamp("2025-08-07"), "2025-08-07"),
+        ("1 Jan 2026", "in-force", pd.Timestamp("2026-01-01"), "2026-01-01"),
+        ("24 Feb 2026: Section 122 replaces IEEPA", "in-force", pd.Timestamp("2026-02-24"), "2026-02-24"),
+        ("24 Jul 2026: Section 122 ends", "in-force", pd.Timestamp("2026-07-24"), "2026-07-24"),
+        (f"{as_of:%-d %b %Y}: data date", "in-force", as_of, "latest"),
     ]
 
 
-def key_date_matrix(views: Views) -> pd.DataFrame:
+def ranking(views: Views, mode: str, day: pd.Timestamp | None, scope: str = "all-goods") -> list[dict]:
+    """Every partner (the EU once, not each member) ranked by its rate on a key date, highest first, with
+    what sets it: the combined answer in force on the day, or the rate a stage's rows stated."""
     rates = views.tables["tariff_rates"]
     stated = {"announced-2025-04-02": rates[april_2_rates(rates)], "threatened-2025-07": rates[july_letters(rates)]}
-    rows = []
+    out = []
     for p in views.tables["partners"].itertuples():
-        if p.partner_id == "WLD":
+        if p.partner_id == "WLD" or p.member_of:
             continue
-        own = {p.partner_id, p.member_of} - {""}
-        row = {"partner_id": p.partner_id, "name": p.name}
-        for label, mode, day in views.key_dates:
-            if mode == "in-force":
-                value, text = headline(in_force(views, p.partner_id, day))
-            else:
-                hits = stated[mode][stated[mode]["partner_id"].isin(own)]
-                value = float(hits["rate_pct"].max()) if len(hits) else None
-                text = _pct(value) if value is not None else ""
-            row[label] = (value, text)
-        rows.append(row)
-    return pd.DataFrame(rows)
+        if mode == "in-force":
+            period = answer_on(views, p.partner_id, scope, day)
+            if period is None or period.answer.value is None:
+                continue
+            out.append({"partner_id": p.partner_id, "value": period.answer.value, "period": period, "rows": []})
+        else:
+            hits = stated[mode][stated[mode]["partner_id"] == p.partner_id]
+            if len(hits):
+                top = hits.sort_values(["rate_pct", "rate_id"], ascending=[False, True]).iloc[0]
+                out.append({"partner_id": p.partner_id, "value": float(top["rate_pct"]), "period": None,
+                            "rows": [top["rate_id"]]})
+    return sorted(out, key=lambda r: (-r["value"], r["partner_id"]))
 
 
 def pledge_totals(views: Views) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -256,5 +318,6 @@ def derive(pkg: Package, tables: dict[str, pd.DataFrame]) -> Views:
     for s in views.segments:
         views.by_partner.setdefault(s.partner_id, []).append(s)
     views.key_dates = key_dates(as_of)
+    combined_answers(views)
     views.partners = partner_rows(views)
     return views

@@ -23,5 +23,5 @@ def read_resource(pkg: Package, name: str) -> pd.DataFrame:
 
 
 def load(pkg: Package) -> dict[str, pd.DataFrame]:
-    """All six resources as DataFrames with schema types; call only on a validated package."""
+    """Every resource as a DataFrame with schema types; call only on a validated package."""
     return {name: read_resource(pkg, name) for name in RESOURCES}

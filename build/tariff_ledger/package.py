@@ -10,7 +10,18 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-RESOURCES = ("partners", "sources", "tariff_rates", "agreements", "pledges", "events")
+# In dependency order: a resource comes after the ones its foreign keys point at.
+RESOURCES = (
+    "partners",
+    "sources",
+    "tariff_rates",
+    "combination_rules",
+    "product_lists",
+    "product_codes",
+    "agreements",
+    "pledges",
+    "events",
+)
 DESCRIPTOR = "datapackage.json"
 
 
@@ -130,7 +141,7 @@ def open_package(root: Path | str = ".") -> Package:
         raise PackageError(problems)
     resources = descriptor.get("resources")
     if not isinstance(resources, list):
-        raise PackageError([Problem(DESCRIPTOR, 1, 1, 'no "resources" list; declare the six resources')])
+        raise PackageError([Problem(DESCRIPTOR, 1, 1, 'no "resources" list; declare the resources: ' + ", ".join(RESOURCES))])
     names = [r.get("name") if isinstance(r, dict) else None for r in resources]
     for missing in [n for n in RESOURCES if n not in names]:
         problems.append(

@@ -15,7 +15,10 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from urllib.parse import quote, urlencode
+
 from . import charts, derive
+from .cards import AUTHORITY_SLOT, SLOT_LABEL, CardBuilder, day, pct, rate_words
 from .coverage import coverage
 from .derive import Views
 from .tables import TableBuilder, fmt_date, fmt_num, nl2br
@@ -47,8 +50,10 @@ GENERATED = (
     "sources",
     "coverage",
     "assets/generated",
+    "compare",
 )
 CHART_START = pd.Timestamp("2025-01-01")
+CHART_AFTER = pd.Timedelta(days=45)  # charts run a little past the data date, so the present shows
 EDITS = {
     "partner.md.j2": "datasets",
     "partners.md.j2": "datasets/partners.csv",
@@ -76,11 +81,11 @@ def _env() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(nl2br=nl2br, date=fmt_date, num=fmt_num)
+    env.filters.update(nl2br=nl2br, date=fmt_date, num=fmt_num, longdate=lambda d: f"{pd.Timestamp(d):%-d %B %Y}")
     return env
 
 
-class Renderer(TableBuilder):
+class Renderer(TableBuilder, CardBuilder):
     def __init__(self, views: Views, docs_dir: Path):
         self.v, self.docs, self.env, self.base = views, docs_dir, _env(), ""
         self.written: set[Path] = set()
@@ -111,6 +116,7 @@ class Renderer(TableBuilder):
             for name in ("tariff_rates", "events", "agreements", "pledges")
         }
         self.partner_names = t["partners"].set_index("partner_id")["name"].to_dict()
+        self.lines = row_lines(views.pkg)
         self.labels = {
             (res, f["name"]): views.pkg.enum_labels(res, f["name"])
             for res in views.pkg.schemas
@@ -152,64 +158,127 @@ class Renderer(TableBuilder):
             "edit_url", f"{repo}/edit/main/{edited}" if edited.endswith(".csv") else f"{repo}/tree/main/{edited}"
         )
         context.setdefault("pager", None)
+        context.setdefault("partner_names", self.partner_names)
         page = self.env.get_template(template).render(
+            correction_url=self.correction_url,
+            edit_row_url=self.edit_row_url,
             pkg=self.v.pkg, as_of=self.v.as_of, version=self.v.pkg.version, base=self.base, **context
         )
         self.written.add(write_if_changed(self.docs / rel, page.encode("utf-8")))
 
-    # -- tables --------------------------------------------------------------------------------------
-    # -- pages ---------------------------------------------------------------------------------------
-    def partner_chart(self, pid: str, name: str) -> tuple[str, str]:
-        series: dict[str, list] = {}
-        for s in self.v.by_partner.get(pid, []):
-            r = self.v.rate_records[s.rate_id]
-            if pd.isna(r["rate_pct"]) or s.until <= CHART_START:
-                continue  # no line to draw: no single rate (de minimis), or over before the chart begins
-            label = f"{self.label('tariff_rates', 'authority', r['authority'])}: {r['product_scope']}"
-            if r["rate_basis"] != "additional":
-                label += f" ({r['rate_basis']})"
-            series.setdefault(label, []).append((s.start, s.until, r["rate_pct"]))
-        if not series:
-            return "", ""
-        ordered = [{"label": k, "points": sorted(v)} for k, v in sorted(series.items())]
-        end = self.v.as_of + pd.Timedelta(days=30)
-        svg = charts.inline(charts.step_chart(ordered, CHART_START, end), f"chart-{pid.lower()}")
-        alt = "; ".join(
-            f"{s['label']}: " + ", ".join(f"{fmt_num(v)}% from {fmt_date(a)}" for a, _b, v in s["points"])
-            for s in ordered
-        )
-        return svg, f"Tariff layers applying to {name} over time. {alt}."
+    # -- links every row gets ------------------------------------------------------------------------
+    def correction_url(self, resource: str, row_id: str, field: str = "", shown: str = "") -> str:
+        """A prefilled 'Report a correction' issue form (.github/ISSUE_TEMPLATE/correction.yml)."""
+        repo = self.v.pkg.descriptor.get("repository", "").rstrip("/")
+        query = {"template": "correction.yml", "title": f"Correction: {row_id}", "file": f"datasets/{resource}.csv",
+                 "row": row_id}
+        if field:
+            query["field"] = field
+        if shown:
+            query["shown"] = shown[:300]
+        return f"{repo}/issues/new?{urlencode(query, quote_via=quote)}"
 
-    def partner_summary(self, p: dict) -> list[str]:
-        """Plain sentences about where the partner stands, from the derived figures only."""
-        out = []
-        now = derive.in_force(self.v, p["partner_id"], self.v.as_of)
-        if now:
-            layers = "; ".join(
-                (
-                    "a measure with no single rate"
-                    if pd.isna(r["rate_pct"])
-                    else f"{fmt_num(r['rate_pct'], '%')} "
-                    f"{self.label('tariff_rates', 'rate_basis', r['rate_basis']).lower()}"
-                )
-                + f" ({self.label('tariff_rates', 'authority', r['authority'])}, {r['product_scope']})"
-                for r in now
+    def edit_row_url(self, resource: str, row_id: str) -> str:
+        """The CSV on GitHub, opened at the row's line."""
+        line = self.lines.get(resource, {}).get(row_id)
+        return f"{repo_blob(self.v.pkg, f'datasets/{resource}.csv')}" + (f"#L{line}" if line else "")
+
+    # -- charts --------------------------------------------------------------------------------------
+    def chart_end(self) -> pd.Timestamp:
+        return self.v.as_of + CHART_AFTER
+
+    def moments(self, owners: list[str]) -> list[tuple]:
+        """Key moments for a chart: the milestone events of the partner, its bloc and WLD."""
+        ev = self.v.tables["events"]
+        marked = ev[(ev["milestone"] != "") & ev["partner_id"].isin(owners)].sort_values(["date", "event_id"])
+        return [(d.date(), label) for d, label in zip(marked["date"], marked["milestone"], strict=True)]
+
+    def steps(self, periods) -> list[charts.Step]:
+        end = self.chart_end()
+        return [
+            charts.Step(p.start.date(), min(p.until, end).date(), p.answer.value, p.answer.ceiling is not None)
+            for p in periods
+            if p.start < end
+        ]
+
+    def headline_chart(self, p: dict) -> dict | None:
+        pid = p["partner_id"]
+        periods = self.v.answers.get((pid, "all-goods", ""), [])
+        if not any(x.answer.applies for x in periods):
+            return None
+        series = charts.Series(p["name"], self.steps(periods), slot=1)
+        frame = charts.frame_for([series], CHART_START.date(), self.chart_end().date(), self.moments(self.v.owners[pid]))
+        svg, key = charts.step_chart([series], frame)
+        changes = "; ".join(
+            f"{day(x.start)}: {' '.join(rate_words(x.answer)).strip()}" for x in periods if x.start < self.chart_end()
+        )
+        values = [x.answer.value for x in periods if x.answer.value is not None and x.start < self.chart_end()]
+        now = derive.answer_on(self.v, pid, "all-goods", self.v.as_of)
+        rate, basis = rate_words(now.answer if now else None)
+        sentence = (
+            f"On {self.v.as_of:%-d %B %Y} most goods from {p['name']} pay {rate}"
+            + (f" {basis}" if basis else "")
+            + (f"; the highest rate since 2025 was {pct(max(values))}" if values else "")
+            + ". Dashed: a ceiling that includes the normal duty."
+        )
+        return {"svg": Markup(svg), "key": key, "alt": f"The rate on most goods from {p['name']} over time. {changes}.",
+                "sentence": sentence, "caption": ""}
+
+    def grid_chart(self, pid: str, name: str) -> dict | None:
+        lanes, used = [], set()
+        for scope in self.v.scopes.get(pid, []):
+            periods = self.v.answers.get((pid, scope, ""), [])
+            bars = []
+            for x in periods:
+                a = x.answer
+                if a.value is None or x.start >= self.chart_end() or x.until <= CHART_START:
+                    continue
+                top = max(a.applies, key=lambda y: (y.rate or 0, y.rate_id))
+                slot = AUTHORITY_SLOT.get(top.authority, 6)
+                used.add(slot)
+                text = ("≤" if a.ceiling is not None else "") + pct(a.value)
+                bars.append((x.start.date(), min(x.until, self.chart_end()).date(), a.value, text, slot))
+            if bars:
+                lanes.append(charts.Lane(self.label("tariff_rates", "product_scope", scope), bars))
+        if len(lanes) < 2:
+            return None
+        frame = charts.Frame(CHART_START.date(), self.chart_end().date(), 1.0)
+        svg = charts.grid_chart(lanes, frame, [(s, SLOT_LABEL[s]) for s in sorted(used)])
+        alt = "; ".join(
+            f"{lane.label}: " + ", ".join(f"{t} from {a:%-d %b %Y}" for a, _b, _v, t, _s in lane.bars) for lane in lanes
+        )
+        return {"svg": Markup(svg), "key": [], "alt": f"Rates on each kind of good from {name} over time. {alt}.",
+                "caption": ""}
+
+    def carveout_charts(self, p: dict) -> list[dict]:
+        """For each kind of good on which the partner (or its bloc) has a rate of its own, that rate against
+        the rate for all partners: the UK's steel against the world's."""
+        pid, out = p["partner_id"], []
+        if pid == "WLD":
+            return out
+        rates = self.v.tables["tariff_rates"]
+        own = rates[rates["partner_id"].isin(self.v.owners[pid][:-1]) & (rates["stage"] == "enacted")
+                    & (rates["product_scope"] != "all-goods")]
+        for scope in [s for s in self.v.scopes.get(pid, []) if s in set(own["product_scope"])][:3]:
+            mine = self.v.answers.get((pid, scope, ""), [])
+            world = self.v.answers.get(("WLD", scope, ""), [])
+            if not world or [x.answer.value for x in mine] == [x.answer.value for x in world]:
+                continue
+            label = self.label("tariff_rates", "product_scope", scope)
+            series = [charts.Series(p["name"], self.steps(mine), 1, p["name"]),
+                      charts.Series("All partners", self.steps(world), 2, "All partners")]
+            frame = charts.frame_for(series, CHART_START.date(), self.chart_end().date())
+            svg, _ = charts.step_chart(series, frame)
+            alt = " ".join(
+                f"{s.label}: " + ", ".join(f"{pct(st.value) or 'none'} from {st.start:%-d %b %Y}" for st in s.steps) + "."
+                for s in series
             )
-            out.append(f"On {self.v.as_of:%-d %B %Y} these enacted layers applied: {layers}.")
-        else:
-            out.append(f"No enacted layer in this record applied on {self.v.as_of:%-d %B %Y}.")
-        if p["rate_april"] is not None and not pd.isna(p["rate_april"]):
-            out.append(f"On 2 April 2025 the US announced a reciprocal rate of {fmt_num(p['rate_april'])}%.")
-        if p["threatened_max"] is not None and not pd.isna(p["threatened_max"]):
-            out.append(f"The highest all-goods rate threatened was {fmt_num(p['threatened_max'])}%.")
-        if p["deal"]:
-            out.append(
-                f"Latest agreement: {p['deal']} ({self.label('agreements', 'status', p['deal_status']).lower()})."
-            )
-        if p["pledged_usd_bn"] is not None and not pd.isna(p["pledged_usd_bn"]):
-            out.append(f"Pledges recorded: US${fmt_num(p['pledged_usd_bn'])} billion in all (see caveats below).")
+            heading = self.heading(pid, scope, p.get("adjective", ""))
+            out.append({"svg": Markup(svg), "key": [], "alt": f"{label}: {alt}", "caption": "",
+                        "title": f"{heading} against all partners", "id": f"{scope}-against-all"})
         return out
 
+    # -- pages ---------------------------------------------------------------------------------------
     def rows_of(self, resource: str, *partner_ids: str) -> pd.DataFrame:
         groups = self.by_partner[resource]
         parts = [groups[p] for p in partner_ids if p in groups]
@@ -218,18 +287,18 @@ class Renderer(TableBuilder):
     def fingerprint(self, p: dict) -> str:
         """Everything a partner page shows, hashed: an unchanged partner's page is not re-rendered."""
         pid = p["partner_id"]
-        owners = sorted({pid, p["member_of"]} - {""})
+        owners = self.v.owners[pid]
         rows = [r for res in self.row_tuples for o in owners for r in self.row_tuples[res].get(o, [])]
-        segs = self.v.by_partner.get(pid, [])
         cited = sorted({c for res in self.row_tuples for o in owners for c in self.cited[res].get(o, ())} - {""})
         parts = [
             repr(sorted(p.items())),
             str(self.v.as_of),
             self.v.pkg.version,
+            self.table_hash["combination_rules"],
             repr(rows),
-            repr([(s.rate_id, s.start, s.until, s.via) for s in segs]),
-            repr([self.v.rate_records[s.rate_id] for s in segs]),
+            repr([(k, v) for k, v in self.v.answers.items() if k[0] == pid]),
             repr([self.source_records[c] for c in cited]),
+            repr(self.moments(owners)),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -286,27 +355,39 @@ class Renderer(TableBuilder):
                     p["name"],
                 )
         self.at(rel)
-        svg, alt = self.partner_chart(pid, p["name"])
         members = t["partners"][t["partners"]["member_of"] == pid][["partner_id", "name"]]
         cap = PARTNER_CAP
+        lines = self.card(p, self.v.as_of)
+        goods_of = f"{p['adjective']} goods" if p["adjective"] else "each kind of good"
+        first = next((x for x in lines if x.scope == "all-goods"), None)
+        description = f"What goods from {p['name']} pay in US tariffs on {self.v.as_of:%-d %B %Y}" + (
+            f": most goods {first.rate} {first.basis}".rstrip() if first else ""
+        ) + "; the deal, pledges and the negotiation timeline."
         self.write(
             rel,
             "partner.md.j2",
             p=p,
-            svg=Markup(svg),
-            chart_alt=alt,
-            summary=self.partner_summary(p),
+            lines=lines,
+            goods_of=goods_of if pid != "WLD" else "each kind of good from every partner",
+            description=description,
+            deal=self.main_deal(p),
+            pledges=self.pledge_lines(pid),
+            headline=self.headline_chart(p),
+            grid=self.grid_chart(pid, p["name"]),
+            carveouts=self.carveout_charts(p),
             own=self.rates_table(own.head(cap)),
             inherited=self.rates_table(inherited.head(cap), True),
             agreements=self.agreements_table(agreements.head(cap)),
-            pledges=self.pledges_table(pledges.head(cap)),
+            pledges_table=self.pledges_table(pledges.head(cap)),
             events=self.events_list(events.head(cap)),
+            event_count=len(events),
             sources=sources.head(cap).to_dict("records"),
             more=more,
             cap=PARTNER_CAP,
             members=members.to_dict("records"),
             edit={n: repo_blob(self.v.pkg, f"datasets/{n}.csv") for n in self.v.pkg.schemas},
             region=self.label("partners", "region", p["region"]),
+            aliases=", ".join(a.strip() for a in p["aliases"].split(";") if a.strip()),
         )
 
     def list_pages(self, rel_dir: str, rows: pd.DataFrame, title: str, make, back: str, back_label: str) -> None:
@@ -345,7 +426,8 @@ class Renderer(TableBuilder):
         )
         self.section("home", everything, self.home_page)
         self.section("timeline", ("events", "partners", "sources"), self.timeline_pages)
-        self.section("rates", ("tariff_rates", "partners", "sources"), self.rates_pages)
+        self.section("rates", everything, self.rates_pages)
+        self.section("compare", everything, self.compare_page)
         self.section("pledges", ("pledges", "partners", "sources"), self.pledges_pages)
         self.section("agreements", ("agreements", "partners", "sources"), self.agreements_pages)
         self.section(
@@ -356,51 +438,275 @@ class Renderer(TableBuilder):
     def newest_events(self) -> pd.DataFrame:
         return self.v.tables["events"].sort_values(["date", "event_id"], ascending=[False, True])
 
+    # -- shared pieces of the overview pages -----------------------------------------------------------
+    def ranking_rows(self, mode: str, on, scope: str = "all-goods") -> list[dict]:
+        """A ranking for the templates: rank, partner, the rate in words and what sets it."""
+        out = []
+        for i, r in enumerate(derive.ranking(self.v, mode, on, scope), 1):
+            pid = r["partner_id"]
+            if r["period"] is not None:
+                a = r["period"].answer
+                rate, basis = rate_words(a)
+                setters = [self.layer_link(x.rate_id, pid, x.via, with_rate=len(a.applies) > 1) for x in a.applies]
+                since = day(r["period"].start)
+            else:
+                row = self.v.rate_records[r["rows"][0]]
+                rate, basis = pct(r["value"]), self.label("tariff_rates", "stage", row["stage"]).lower()
+                setters = [self.layer_link(row["rate_id"], pid, row["partner_id"])]
+                since = day(row["announced_on"])
+            out.append({"rank": i, "pid": pid, "name": self.partner_names[pid],
+                        "href": f"{self.base}partners/{pid.lower()}/#{scope}", "rate": rate, "basis": basis,
+                        "value": r["value"], "setters": setters, "since": since})
+        return out
+
+    def headline_mix(self) -> list[dict]:
+        """Partners grouped by what most of their goods pay on the data date: the rates that differ."""
+        groups: dict[tuple, list] = {}
+        for r in self.ranking_rows("in-force", self.v.as_of):
+            groups.setdefault((r["value"], r["rate"], r["basis"]), []).append(r)
+        return [
+            {"rate": k[1], "basis": k[2], "partners": rows, "count": len(rows)}
+            for k, rows in sorted(groups.items(), key=lambda kv: -kv[0][0])
+        ]
+
+    def compare_chart(self, pids: list[str], cap: float = 60.0) -> dict:
+        """The headline rate of several partners on one chart (at most six, each its own colour)."""
+        series = [
+            charts.Series(self.partner_names[pid], self.steps(self.v.answers.get((pid, "all-goods", ""), [])), i + 1,
+                          self.partner_names[pid])
+            for i, pid in enumerate(pids[: charts.SERIES])
+        ]
+        frame = charts.frame_for(series, CHART_START.date(), self.chart_end().date(), self.moments(["WLD"]), cap=cap)
+        svg, key = charts.step_chart(series, frame, value_labels=len(series) == 1)
+        alt = " ".join(
+            f"{s.label}: " + ", ".join(f"{pct(st.value) or 'none'} from {st.start:%-d %b %Y}" for st in s.steps) + "."
+            for s in series
+        )
+        return {"svg": Markup(svg), "key": key, "alt": f"The rate on most goods over time. {alt}", "caption": ""}
+
     def home_page(self) -> None:
-        _, by_category = derive.pledge_totals(self.v)
+        t = self.v.tables
+        mix = self.headline_mix()
+        milestones = t["events"][t["events"]["milestone"] != ""].sort_values(["date", "event_id"])
+        top = [p for p in ("CHN", "EUU", "JPN", "CAN", "IND", "BRA") if p in self.partner_names]
         self.write(
             self.at("index.md"),
             "home.md.j2",
-            figures=self.home_figures(by_category),
-            latest=self.events_list(self.newest_events().head(10)),
-            headline=self.headline_table(),
+            state=self.state_of_play(mix, milestones),
+            mix=mix,
+            milestones=self.events_list(milestones.tail(4).iloc[::-1]),
+            chart=self.compare_chart(top),
+            chart_partners=[self.partner_names[p] for p in top],
+            latest=self.events_list(self.newest_events().head(6)),
+            figures={"partners": int((t["partners"]["kind"] != "all").sum()), "rates": len(t["tariff_rates"]),
+                     "agreements": len(t["agreements"]), "pledges": len(t["pledges"]), "events": len(t["events"]),
+                     "sources": len(t["sources"])},
         )
+
+    def state_of_play(self, mix: list[dict], milestones: pd.DataFrame) -> list[str]:
+        """Two or three plain sentences from the data: what most goods pay, what happened last, what next."""
+        out = []
+        if mix:
+            common = max(mix, key=lambda g: g["count"])
+            higher = [r for g in mix if g["partners"][0]["value"] > common["partners"][0]["value"] for r in g["partners"]]
+            out.append(
+                f"On {self.v.as_of:%-d %B %Y}, most goods from {common['count']} partners pay {common['rate']}"
+                + (f" {common['basis']}" if common["basis"] else "")
+                + (f"; {len(higher)} pay more, led by " + " and ".join(f"{r['name']} ({r['rate']})" for r in higher[:2])
+                   if higher else "")
+                + "."
+            )
+        if len(milestones):
+            last = milestones.tail(3).iloc[::-1]
+            out.append("Latest milestones: " + "; ".join(f"{r.title} ({r.date:%-d %b %Y})" for r in last.itertuples()) + ".")
+        rates = self.v.tables["tariff_rates"]
+        soon = rates[(rates["stage"] == "announced") & (rates["effective_from"] > self.v.as_of)]
+        if len(soon):
+            r = soon.sort_values(["effective_from", "rate_id"]).iloc[0]
+            who = "all partners" if r["partner_id"] == "WLD" else self.partner_names[r["partner_id"]]
+            out.append(f"Next scheduled: {pct(r['rate_pct'])} on {self.label('tariff_rates', 'product_scope', r['product_scope']).lower()} "
+                       f"({self.label('tariff_rates', 'authority', r['authority'])}, {who}) from {r['effective_from']:%-d %B %Y}.")
+        return out
 
     def timeline_pages(self) -> None:
-        t = self.v.tables
-        event_partners = sorted({(e, self.partner_names[e]) for e in t["events"]["partner_id"]}, key=lambda x: x[1])
-        for rel, chunk, pager in self.paged("timeline", self.newest_events()):
-            self.write(
-                rel,
-                "timeline.md.j2",
-                months=[(m, self.events_list(g)) for m, g in derive.timeline(chunk)],
-                count=len(t["events"]),
-                partners=event_partners,
-                kinds=self.v.pkg.enum_labels("events", "kind"),
-                pager=pager,
-            )
+        """An index of months (with a filter over every event) and one page per month."""
+        ev = self.newest_events()
+        months = derive.timeline(ev)
+        index = []
+        for month, rows in months:
+            stamp = pd.Timestamp(f"{month}-01")
+            index.append({"month": month, "label": f"{stamp:%B %Y}", "count": len(rows), "href": f"{month}/"})
+            self.at(f"timeline/{month}/index.md")
+            self.write(f"timeline/{month}/index.md", "timeline_month.md.j2", label=f"{stamp:%B %Y}",
+                       events=self.events_list(rows), month=month, months=index, count=len(rows))
+        # The month pages link to their neighbours; the list above was built newest first.
+        event_partners = sorted({(e, self.partner_names[e]) for e in ev["partner_id"]}, key=lambda x: x[1])
+        self.at("timeline/index.md")
+        latest = months[0][1] if months else ev.iloc[0:0]
+        self.write("timeline/index.md", "timeline.md.j2", months=index, count=len(ev), partners=event_partners,
+                   kinds=self.v.pkg.enum_labels("events", "kind"), latest=self.events_list(latest),
+                   latest_label=index[0]["label"] if index else "")
+        records = [
+            [e.event_id, fmt_date(e.date), e.partner_id, e.kind, e.title, f"{e.date:%Y-%m}"]
+            for e in ev.itertuples()
+        ]
+        self.written.add(write_if_changed(self.docs / "assets/generated/timeline.json",
+                                          dump({"partners": self.partner_names, "events": records})))
 
     def rates_pages(self) -> None:
-        rates = self.v.tables["tariff_rates"]
-        s232 = rates[rates["authority"] == "section-232"].sort_values(["product_scope", "partner_id", "effective_from"])
-        if len(s232) > PER_PAGE:
-            self.list_pages(
-                "rates/section-232",
-                s232,
-                "Section 232 sector tariffs and carve-outs",
-                lambda df: self.rates_table(df, True),
-                "rates/",
-                "Rates",
-            )
+        v = self.v
+        key = [(label, mode, d, f"ranking/{slug}/") for label, mode, d, slug in v.key_dates]
+        for label, mode, d, href in key:
+            rel = f"rates/{href}index.md"
+            self.at(rel)
+            self.write(rel, "ranking.md.j2", label=label, rows=self.ranking_rows(mode, d), mode=mode)
+        scopes = v.pkg.enum_labels("tariff_rates", "product_scope")
+        shipment = set(v.pkg.field("tariff_rates", "product_scope").get("shipmentScopes", []))
+        used = set(v.tables["tariff_rates"]["product_scope"])
+        self.at("rates/index.md")
         self.write(
-            self.at("rates/index.md"),
+            "rates/index.md",
             "rates.md.j2",
-            matrix=self.matrix_table(),
-            sector=self.rates_table(s232.head(PER_PAGE), True),
-            sector_total=len(s232),
-            partners=sorted(self.partner_names.items(), key=lambda x: x[1]),
+            ranking=self.ranking_rows("in-force", v.as_of)[:15],
+            ranking_total=len(derive.ranking(v, "in-force", v.as_of)),
+            key_dates=[(label, href, fmt_date(d) if d is not None else "") for label, _m, d, href in key],
+            partners=sorted(((p, n) for p, n in self.partner_names.items() if p != "WLD"), key=lambda x: x[1]),
+            scopes=[(s, lab) for s, lab in scopes.items() if s in used and s not in shipment],
+            authorities=v.pkg.enum_labels("tariff_rates", "authority"),
+            sectors=self.sector_charts(),
         )
-        self.write_segments_json()
+        self.write_rates_json()
+
+    def sector_charts(self) -> list[dict]:
+        """Each Section 232 kind of good: the rate for all partners against the partners with their own."""
+        rates = self.v.tables["tariff_rates"]
+        s232 = rates[(rates["authority"] == "section-232") & (rates["stage"] == "enacted")]
+        out = []
+        for scope in self.v.scopes.get("WLD", []):
+            own = sorted(set(s232.loc[(s232["product_scope"] == scope) & (s232["partner_id"] != "WLD"), "partner_id"]))
+            if scope == "all-goods" or not own:
+                continue
+            pids = ["WLD", *own][: charts.SERIES]
+            series = [charts.Series(self.partner_names[p], self.steps(self.v.answers.get((p, scope, ""), [])), i + 1,
+                                    self.partner_names[p]) for i, p in enumerate(pids)]
+            frame = charts.frame_for(series, CHART_START.date(), self.chart_end().date())
+            svg, _ = charts.step_chart(series, frame, value_labels=False)
+            label = self.label("tariff_rates", "product_scope", scope)
+            alt = " ".join(
+                f"{s.label}: " + ", ".join(f"{pct(st.value) or 'none'} from {st.start:%-d %b %Y}" for st in s.steps) + "."
+                for s in series
+            )
+            more = len(own) + 1 - len(pids)
+            out.append({"svg": Markup(svg), "key": [], "alt": f"{label}: {alt}", "id": scope, "title": label,
+                        "caption": f"{len(own) - more} partners with a rate of their own" +
+                        (f" (and {more} more, on their pages)" if more > 0 else "") + "."})
+        return out
+
+    def write_rates_json(self) -> None:
+        """The rates tool's data, in small pieces loaded on demand: per kind of good, every partner's
+        combined answer over time (rankings); per partner, its answers with what sets them and why other
+        layers do not apply, and its announced and threatened rows."""
+        v, folder = self.v, self.docs / "assets/generated/rates"
+
+        def period(p) -> list:
+            a = p.answer
+            rate, basis = rate_words(a)
+            return [fmt_date(p.start), None if p.until == derive.END_OF_TIME else fmt_date(p.until), a.value, rate,
+                    basis, [x.rate_id for x in a.applies], [[x.rate_id, r] for x, r in a.excluded]]
+
+        by_scope: dict[str, dict] = {}
+        for (pid, scope, condition), periods in v.answers.items():
+            if condition or pid == "WLD":
+                continue
+            by_scope.setdefault(scope, {})[pid] = [[fmt_date(p.start), None if p.until == derive.END_OF_TIME
+                                                    else fmt_date(p.until), p.answer.value, " ".join(rate_words(p.answer)).strip(),
+                                                    sorted({x.authority for x in p.answer.applies})] for p in periods]
+        members = {p: m for p, m in zip(v.tables["partners"]["partner_id"], v.tables["partners"]["member_of"], strict=True) if m}
+        for scope, rows in by_scope.items():
+            self.written.add(write_if_changed(folder / f"scope-{scope}.json", dump({"scope": scope, "members": members, "partners": rows})))
+        rates = v.tables["tariff_rates"]
+        stated = rates[rates["stage"] != "enacted"]
+        for pid, owners in v.owners.items():
+            used = set()
+            answers = {}
+            for scope in v.scopes.get(pid, []):
+                answers[scope] = [period(p) for p in v.answers.get((pid, scope, ""), [])]
+                for p in v.answers.get((pid, scope, ""), []):
+                    used |= {x.rate_id for x in p.answer.applies} | {x.rate_id for x, _ in p.answer.excluded}
+            mine = stated[stated["partner_id"].isin(owners)]
+            used |= set(mine["rate_id"])
+            payload = {
+                "partner": pid,
+                "answers": answers,
+                "stated": list(mine["rate_id"]),
+                "rates": {rid: self.rate_json(rid, pid) for rid in sorted(used)},
+                "rules": {rid: {"text": self.rule_link(rid).text, "href": f"methodology/#{rid}",
+                                "title": v.rules[rid]["legal_instrument"]}
+                          for rid in sorted({r for a in answers.values() for p in a for _, r in p[6]})},
+            }
+            self.written.add(write_if_changed(folder / f"{pid}.json", dump(payload)))
+        index = {"data_as_of": fmt_date(v.as_of), "partners": self.partner_names,
+                 "scopes": v.pkg.enum_labels("tariff_rates", "product_scope"),
+                 "authorities": v.pkg.enum_labels("tariff_rates", "authority"),
+                 "stages": v.pkg.enum_labels("tariff_rates", "stage")}
+        self.written.add(write_if_changed(folder / "index.json", dump(index)))
+
+    def rate_json(self, rid: str, pid: str) -> dict:
+        r = self.v.rate_records[rid]
+        src = self.source_records[r["source_id"]]
+        return {
+            "name": self.layer_name(r, pid, r["partner_id"] if r["partner_id"] != pid else pid),
+            "partner": r["partner_id"],
+            "authority": r["authority"],
+            "scope": r["product_scope"],
+            "rate": None if pd.isna(r["rate_pct"]) else r["rate_pct"],
+            "basis": r["rate_basis"],
+            "stage": r["stage"],
+            "announced": fmt_date(r["announced_on"]),
+            "from": fmt_date(r["effective_from"]),
+            "until": fmt_date(r["ended_on"]),
+            "href": f"partners/{r['partner_id'].lower()}/#{rid}",  # from the site's root
+            "instrument": r["legal_instrument"],
+            "source": src["url"],
+            "source_title": src["title"],
+        }
+
+    def compare_page(self) -> None:
+        default = [p for p in ("JPN", "EUU", "KOR") if p in self.partner_names]
+        pids = [p for p in self.v.owners if p != "WLD"]
+        chart_all = {pid: self.steps(self.v.answers.get((pid, "all-goods", ""), [])) for pid in pids}
+        self.at("compare/index.md")
+        # Every partner's series on the same axes (0-60%, higher values clipped), so the page's script can
+        # show any choice; the default choice is drawn here, for readers without JavaScript.
+        frame = charts.Frame(CHART_START.date(), self.chart_end().date(), 60.0, self.moments(["WLD"]))
+        series = [charts.Series(self.partner_names[p], chart_all[p], i + 1) for i, p in enumerate(default)]
+        svg, key = charts.step_chart(series, frame, value_labels=False)
+        self.write("compare/index.md", "compare.md.j2", default=default,
+                   partners=sorted(((p, self.partner_names[p]) for p in pids), key=lambda x: x[1]),
+                   chart={"svg": Markup(svg), "key": key, "caption": "",
+                          "alt": self.compare_chart(default)["alt"]},
+                   columns=self.compare_columns(default))
+        self.written.add(write_if_changed(
+            self.docs / "assets/generated/compare.json",
+            dump({pid: {"name": self.partner_names[pid], "columns": self.compare_columns([pid])[0],
+                        "paths": charts.series_paths(charts.Series(self.partner_names[pid], steps), frame)}
+                  for pid, steps in chart_all.items()})))
+
+    def compare_columns(self, pids: list[str]) -> list[dict]:
+        """What the compare view puts side by side for each partner."""
+        out = []
+        for pid in pids:
+            p = self.v.partners[self.v.partners["partner_id"] == pid].iloc[0].to_dict()
+            lines = {x.scope: x for x in self.card(p, self.v.as_of)}
+            deal = self.main_deal(p)
+            out.append({
+                "pid": pid, "name": p["name"], "href": f"{self.base}partners/{pid.lower()}/",
+                "scopes": {s: f"{lines[s].rate} {lines[s].basis}".strip() for s in ("all-goods", "autos", "steel",
+                           "pharmaceuticals", "semiconductors") if s in lines},
+                "deal": f"{deal['title']} ({deal['announced']}, {deal['status']})" if deal else "none recorded",
+                "pledges": [f"{g['who']}: " + "; ".join(i["text"] for i in g["entries"]) for g in self.pledge_lines(pid)],
+            })
+        return out
 
     def pledges_pages(self) -> None:
         by_partner, by_category = derive.pledge_totals(self.v)
@@ -409,8 +715,7 @@ class Renderer(TableBuilder):
             chart = charts.bar_chart(
                 [self.label("pledges", "category", c) for c in by_category["category"]],
                 list(by_category["amount_usd_bn"]),
-                "chart-pledges",
-                "US$ billions pledged",
+                "US$bn",
             )
         all_pledges = self.v.tables["pledges"].sort_values(["partner_id", "announced_on", "pledge_id"])
         if len(all_pledges) > PER_PAGE:
@@ -448,61 +753,30 @@ class Renderer(TableBuilder):
                 ],
             )
 
-    def home_figures(self, by_category: pd.DataFrame) -> dict:
-        t = self.v.tables
-        return {
-            "partners": int((t["partners"]["kind"] != "all").sum()),
-            "rates": len(t["tariff_rates"]),
-            "agreements": len(t["agreements"]),
-            "events": len(t["events"]),
-            "sources": len(t["sources"]),
-            "pledged": [
-                {"label": self.label("pledges", "category", r.category), "amount": r.amount_usd_bn}
-                for r in by_category.itertuples()
-            ],
-        }
 
-    def write_segments_json(self) -> None:
-        """The date picker's data, one file per partner (loaded on demand): its resolved segments and
-        the rate rows they refer to."""
 
-        def rate(rid: str) -> dict:
-            r = self.v.rate_records[rid]
-            src = self.source_records[r["source_id"]]
-            return {
-                "authority": self.label("tariff_rates", "authority", r["authority"]),
-                "scope": r["product_scope"],
-                "rate": None if pd.isna(r["rate_pct"]) else r["rate_pct"],
-                "basis": self.label("tariff_rates", "rate_basis", r["rate_basis"]),
-                "instrument": r["legal_instrument"],
-                "source": src["url"],
-                "source_title": src["title"],
-            }
+def dump(payload) -> bytes:
+    """JSON for the site's scripts: compact, sorted, never NaN."""
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
-        def dump(payload) -> bytes:
-            return json.dumps(
-                payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-            ).encode("utf-8")
 
-        folder = self.docs / "assets/generated/segments"
-        index = {"data_as_of": fmt_date(self.v.as_of), "partners": self.partner_names}
-        self.written.add(write_if_changed(folder / "index.json", dump(index)))
-        for pid in self.partner_names:
-            segs = self.v.by_partner.get(pid, [])
-            payload = {
-                "rates": {s.rate_id: rate(s.rate_id) for s in segs},
-                "segments": [
-                    [
-                        pid,
-                        s.rate_id,
-                        fmt_date(s.start),
-                        None if s.until == derive.END_OF_TIME else fmt_date(s.until),
-                        s.via,
-                    ]
-                    for s in segs
-                ],
-            }
-            self.written.add(write_if_changed(folder / f"{pid}.json", dump(payload)))
+def row_lines(pkg) -> dict[str, dict[str, int]]:
+    """The line on which each row starts in its CSV, by resource and row id (for links to the row)."""
+    import csv
+
+    out = {}
+    for name in pkg.schemas:
+        key = pkg.schemas[name]["primaryKey"][0]
+        with pkg.csv_path(name).open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader)
+            i, lines, start = header.index(key), {}, reader.line_num + 1
+            for cells in reader:
+                if cells:
+                    lines[cells[i]] = start
+                start = reader.line_num + 1
+        out[name] = lines
+    return out
 
 
 def write_if_changed(path: Path, data: bytes) -> Path:

@@ -24,7 +24,12 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # One quick pass per cell; only a cell with one of these goes through the checks of safe_text.
 SUSPECT = re.compile(r"^[=+\-@\t\r]|[<&\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|script\s*:|data:", re.IGNORECASE)
 # Dates that may lie after data_as_of because they are scheduled, not past facts.
-SCHEDULED = {("tariff_rates", "ended_on"), ("pledges", "due_by")}
+SCHEDULED = {
+    ("tariff_rates", "ended_on"),
+    ("pledges", "due_by"),
+    ("combination_rules", "valid_until"),
+    ("product_lists", "valid_until"),
+}
 
 
 SLUG_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")

@@ -32,6 +32,8 @@ FIX_BY_PATTERN = {
     "e.g. kor-2025-07-25-talks",
     "^[A-Z]{3}$": "use three capital letters: the ISO 3166-1 alpha-3 code, EUU for the EU or WLD for all partners",
     "^[a-z]{2}$": "use a two-letter lowercase ISO 639-1 code such as en or ko",
+    "^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{2}([0-9]{2})?)?)?)?$": "write the HTS code as digits only, 2, 4, 6, 8 or 10 of them, "
+    "without dots or spaces (7208.10 is 720810)",
 }
 
 

@@ -1,138 +1,339 @@
-/* Tariff Ledger: sortable and filterable tables, timeline filters, and the rates date picker.
-   Plain JavaScript served from the site itself; every page works without it. */
+/* Tariff Ledger: sortable and filterable tables, the rates tool, the compare view and the timeline
+   filter. Plain JavaScript served from the site itself; every page reads without it. Data from the
+   site's JSON files reaches the page through textContent and attributes only, never as markup. */
 (function () {
   "use strict";
 
+  function el(tag, text, attrs) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = text;
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    return e;
+  }
+  function link(text, href, title) {
+    var a = el("a", text, { href: href });
+    if (title) a.title = title;
+    return a;
+  }
+  function getJSON(url) {
+    return fetch(url).then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); });
+  }
+  var ISO = /^\d{4}-\d{2}-\d{2}$/;
+
+  /* -- tables: sort (a row's detail moves with it), filter ------------------------------------------ */
   function cellValue(td, type) {
     var raw = td.hasAttribute("data-sort") ? td.getAttribute("data-sort") : td.textContent.trim();
-    if (type === "number") {
-      var n = parseFloat(raw);
-      return isNaN(n) ? null : n;
-    }
+    if (type === "number") { var n = parseFloat(raw); return isNaN(n) ? null : n; }
     return raw === "" ? null : raw; /* ISO dates sort as text */
   }
-
+  function pairs(body) {
+    var out = [];
+    Array.prototype.forEach.call(body.rows, function (r) {
+      if (r.classList.contains("tl-detail") && out.length) out[out.length - 1].push(r);
+      else out.push([r]);
+    });
+    return out;
+  }
   function sortTable(table, col, th) {
     var type = th.getAttribute("data-type") || "text";
     var ascending = th.getAttribute("aria-sort") !== "ascending";
     table.querySelectorAll("th").forEach(function (h) { h.removeAttribute("aria-sort"); });
     th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
     var body = table.tBodies[0];
-    var rows = Array.prototype.slice.call(body.rows);
-    rows.sort(function (a, b) {
-      var x = cellValue(a.cells[col], type), y = cellValue(b.cells[col], type);
+    var groups = pairs(body);
+    groups.sort(function (a, b) {
+      var x = cellValue(a[0].cells[col], type), y = cellValue(b[0].cells[col], type);
       if (x === null && y === null) return 0;
-      if (x === null) return 1;  /* empty cells last, whichever the direction */
+      if (x === null) return 1; /* empty cells last, whichever the direction */
       if (y === null) return -1;
       var c = type === "number" ? x - y : String(x).localeCompare(String(y));
       return ascending ? c : -c;
     });
-    rows.forEach(function (r) { body.appendChild(r); });
+    groups.forEach(function (g) { g.forEach(function (r) { body.appendChild(r); }); });
   }
-
   function makeSortable(table) {
-    table.querySelectorAll("thead th").forEach(function (th, col) {
-      if (th.querySelector("button")) return;
-      var button = document.createElement("button");
-      button.type = "button";
-      button.className = "tl-sort";
-      button.textContent = th.textContent;
-      button.setAttribute("aria-label", "Sort by " + th.textContent);
+    if (!table.tHead) return;
+    table.tHead.querySelectorAll("th").forEach(function (th, col) {
+      if (th.querySelector("button, a")) return;
+      var button = el("button", th.textContent, { type: "button", "class": "tl-sort", "aria-label": "Sort by " + th.textContent });
       th.textContent = "";
       th.appendChild(button);
       button.addEventListener("click", function () { sortTable(table, col, th); });
     });
   }
-
   function filterRows(input) {
     var table = document.getElementById("tbl-" + input.getAttribute("data-table"));
     if (!table) return;
     var q = input.value.trim().toLowerCase();
-    Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
-      r.hidden = q !== "" && r.textContent.toLowerCase().indexOf(q) === -1;
+    pairs(table.tBodies[0]).forEach(function (g) {
+      var hide = q !== "" && g[0].textContent.toLowerCase().indexOf(q) === -1;
+      g.forEach(function (r) { r.hidden = hide; });
     });
   }
 
-  function filterEvents() {
-    var want = {};
-    document.querySelectorAll(".tl-event-filter").forEach(function (s) { want[s.getAttribute("data-key")] = s.value; });
-    document.querySelectorAll(".tl-month").forEach(function (month) {
-      var shown = 0;
-      month.querySelectorAll(".tl-event").forEach(function (e) {
-        var ok = (!want.partner || e.getAttribute("data-partner") === want.partner) &&
-                 (!want.kind || e.getAttribute("data-kind") === want.kind);
-        e.hidden = !ok;
-        if (ok) shown++;
-      });
-      month.hidden = shown === 0;
-    });
-  }
-
-  function td(text, href) {
-    var cell = document.createElement("td");
-    if (href) {
-      var a = document.createElement("a");
-      a.href = href;
-      a.textContent = text;
-      cell.appendChild(a);
-    } else {
-      cell.textContent = text; /* textContent: data never becomes markup */
-    }
-    return cell;
-  }
-
-  function picker(root) {
-    var dateInput = document.getElementById("tl-picker-date");
-    var partnerInput = document.getElementById("tl-picker-partner");
-    var status = document.getElementById("tl-picker-status");
-    var body = document.querySelector("#tl-picker-table tbody");
-    var base = root.getAttribute("data-src");
-    var index = null, loaded = {}, request = 0;
-    function load(pid) { /* one small file per partner, fetched once, when first needed */
-      if (!loaded[pid]) {
-        loaded[pid] = fetch(base + encodeURIComponent(pid) + ".json").then(function (r) {
-          if (!r.ok) throw new Error(r.status);
-          return r.json();
-        });
+  /* -- the rates tool -------------------------------------------------------------------------------- */
+  function ratesTool(form) {
+    var base = form.getAttribute("data-src");
+    var $ = function (id) { return document.getElementById(id); };
+    var date = $("tl-rates-date"), partner = $("tl-rates-partner"), scope = $("tl-rates-scope");
+    var authority = $("tl-rates-authority"), stage = $("tl-rates-stage");
+    var status = $("tl-rates-status"), result = $("tl-rates-result"), more = $("tl-rates-more");
+    var cache = {}, index = null, request = 0;
+    var site = base.replace(/assets\/generated\/rates\/$/, "");
+    function load(name) { return cache[name] || (cache[name] = getJSON(base + name + ".json")); }
+    function at(periods, day) {
+      for (var i = 0; i < periods.length; i++) {
+        var p = periods[i];
+        if (p[0] <= day && (p[1] === null || day < p[1])) return p;
       }
-      return loaded[pid];
+      return null;
     }
-    function show() {
-      if (!index) return;
-      var day = dateInput.value, pid = partnerInput.value, mine = ++request;
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) { status.textContent = "Choose a date."; return; }
-      var ids = pid ? [pid] : Object.keys(index.partners);
+    function table(headers) {
+      var t = el("table", null, { "class": "tl-table tl-ranking" }), tr = el("tr");
+      headers.forEach(function (h) { tr.appendChild(el("th", h, { scope: "col" })); });
+      t.appendChild(el("thead")).appendChild(tr);
+      t.appendChild(el("tbody"));
+      return t;
+    }
+    function row(t, cells, labels) {
+      var tr = el("tr", null, { "class": "tl-row" });
+      cells.forEach(function (c, i) {
+        var td = el("td", null, { "data-label": labels[i] });
+        if (c instanceof Node) td.appendChild(c); else td.textContent = c;
+        tr.appendChild(td);
+      });
+      t.tBodies[0].appendChild(tr);
+    }
+    function setURL() {
+      var q = new URLSearchParams();
+      [["date", date], ["partner", partner], ["goods", scope], ["measure", authority], ["stage", stage]].forEach(function (p) {
+        if (p[1].value) q.set(p[0], p[1].value);
+      });
+      history.replaceState(null, "", "?" + q.toString());
+    }
+    function show(all) {
+      var day = date.value.trim(), mine = ++request;
+      if (!ISO.test(day)) { status.textContent = "Write the date as YYYY-MM-DD, e.g. 2025-08-07."; return; }
+      setURL();
+      var pid = partner.value, s = scope.value, a = authority.value, st = stage.value;
+      var scopeName = index.scopes[s] || s;
       status.textContent = "Loading…";
-      Promise.all(ids.map(load)).then(function (parts) {
-        if (mine !== request) return; /* a newer choice is being shown */
-        body.textContent = "";
-        var count = 0;
-        parts.forEach(function (data) {
-          data.segments.forEach(function (s) {
-            if (!(s[2] <= day && (s[3] === null || day < s[3]))) return;
-            var r = data.rates[s[1]];
-            var tr = document.createElement("tr");
-            tr.setAttribute("data-rate-id", s[1]);
-            [td(index.partners[s[0]] || s[0]), td(r.authority), td(r.scope),
-             td(r.rate === null ? "no single rate" : String(r.rate)), td(r.basis), td(s[2]), td(s[3] || ""),
-             td(s[4] === s[0] ? "own row" : "inherited from " + s[4]), td(r.instrument || ""),
-             td(r.source_title, r.source)].forEach(function (c) { tr.appendChild(c); });
-            if (r.rate !== null) tr.cells[3].setAttribute("data-sort", String(r.rate));
-            body.appendChild(tr);
-            count++;
+      if (st !== "enacted") {
+        var ids = pid ? [pid] : Object.keys(index.partners);
+        Promise.all(ids.map(load)).then(function (parts) {
+          if (mine !== request) return;
+          var t = table(["Partner", "Rate", "Measure", "Goods", "Stated on", "From"]), n = 0, seen = {};
+          parts.forEach(function (d) {
+            d.stated.forEach(function (rid) {
+              var r = d.rates[rid];
+              if (seen[rid] || r.stage !== st || r.announced > day || (s !== "all-goods" && r.scope !== s) || (a && r.authority !== a)) return;
+              seen[rid] = true;
+              n++;
+              row(t, [link(index.partners[r.partner] || r.partner, site + "partners/" + r.partner.toLowerCase() + "/"),
+                      r.rate === null ? "no single rate" : r.rate + "%", link(r.name, site + r.href.replace(/^(\.\.\/)+/, ""), r.source_title),
+                      index.scopes[r.scope] || r.scope, r.announced, r.from || ""],
+                  ["Partner", "Rate", "Measure", "Goods", "Stated on", "From"]);
+            });
           });
+          result.textContent = "";
+          result.appendChild(t);
+          more.textContent = "";
+          status.textContent = n + " " + (index.stages[st] || st).toLowerCase() + " rate" + (n === 1 ? "" : "s") + " stated by " + day +
+            (pid ? " for " + index.partners[pid] : "") + (s !== "all-goods" ? " on " + scopeName.toLowerCase() : "") + ".";
+        }).catch(function () { status.textContent = "Could not load the rate data."; });
+        return;
+      }
+      if (pid) {
+        load(pid).then(function (d) {
+          if (mine !== request) return;
+          var t = table(["Goods", "Rate", "Set by", "Since", "Not charged, and why"]), n = 0;
+          Object.keys(d.answers).forEach(function (sc) {
+            if (s !== "all-goods" && sc !== s) return;
+            var p = at(d.answers[sc], day);
+            if (!p) return;
+            if (a && !p[5].some(function (rid) { return d.rates[rid].authority === a; })) return;
+            var set = el("span"), not = el("span");
+            p[5].forEach(function (rid, i) {
+              if (i) set.appendChild(document.createTextNode(" + "));
+              set.appendChild(link(d.rates[rid].name, site + d.rates[rid].href.replace(/^(\.\.\/)+/, "").replace(/^#/, "partners/" + pid.toLowerCase() + "/#"), d.rates[rid].source_title));
+            });
+            p[6].forEach(function (x, i) {
+              var r = d.rates[x[0]], why = d.rules[x[1]];
+              if (i) not.appendChild(document.createTextNode("; "));
+              not.appendChild(document.createTextNode((r.rate === null ? "" : r.rate + "% ") + r.name + ": "));
+              not.appendChild(link(why.text, site + why.href.replace(/^(\.\.\/)+/, ""), why.title));
+            });
+            n++;
+            row(t, [link(index.scopes[sc] || sc, site + "partners/" + pid.toLowerCase() + "/#" + sc), p[3] + (p[4] ? " " + p[4] : ""), set, p[0], not],
+                ["Goods", "Rate", "Set by", "Since", "Not charged, and why"]);
+          });
+          result.textContent = "";
+          result.appendChild(t);
+          more.textContent = "";
+          status.textContent = index.partners[pid] + " on " + day + ": " + n + " kind" + (n === 1 ? "" : "s") + " of goods (data as of " + index.data_as_of + ").";
+        }).catch(function () { status.textContent = "Could not load the rate data."; });
+        return;
+      }
+      load("scope-" + s).then(function (d) {
+        if (mine !== request) return;
+        var rows = [];
+        Object.keys(d.partners).forEach(function (p) {
+          if (d.members[p]) return; /* EU members pay the EU's rates: ranked once, as the EU */
+          var x = at(d.partners[p], day);
+          if (!x || x[2] === null) return;
+          if (a && x[4].indexOf(a) === -1) return;
+          rows.push([p, x]);
         });
-        status.textContent = count + " layer" + (count === 1 ? "" : "s") + " in force on " + day +
-          (pid ? " for " + index.partners[pid] : " across all partners") + " (data as of " + index.data_as_of + ").";
+        rows.sort(function (u, v) { return v[1][2] - u[1][2] || (u[0] < v[0] ? -1 : 1); });
+        var t = table(["Rank", "Partner", "Rate", "Set by", "Since"]);
+        var shown = all ? rows : rows.slice(0, 25);
+        shown.forEach(function (r, i) {
+          row(t, [String(i + 1), link(index.partners[r[0]], site + "partners/" + r[0].toLowerCase() + "/#" + s), r[1][3],
+                  r[1][4].map(function (k) { return index.authorities[k] || k; }).join(" + "), r[1][0]],
+              ["Rank", "Partner", "Rate", "Set by", "Since"]);
+        });
+        result.textContent = "";
+        result.appendChild(t);
+        more.textContent = "";
+        if (rows.length > shown.length) {
+          var b = el("button", "Show all " + rows.length, { type: "button" });
+          b.addEventListener("click", function () { show(true); });
+          more.appendChild(b);
+        }
+        status.textContent = scopeName + ", in force on " + day + (a ? " under " + index.authorities[a] : "") + ": " +
+          (rows.length > shown.length ? "the " + shown.length + " highest of " : "") + rows.length + " partners (EU members pay the EU's rate).";
       }).catch(function () { status.textContent = "Could not load the rate data."; });
     }
-    fetch(base + "index.json").then(function (r) { return r.json(); }).then(function (json) {
+    var q = new URLSearchParams(location.search);
+    [["date", date], ["partner", partner], ["goods", scope], ["measure", authority], ["stage", stage]].forEach(function (p) {
+      if (q.get(p[0])) p[1].value = q.get(p[0]);
+    });
+    document.querySelectorAll(".tl-keydates a[data-day]").forEach(function (a) {
+      a.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        date.value = a.getAttribute("data-day");
+        stage.value = "enacted";
+        show(false);
+      });
+    });
+    getJSON(base + "index.json").then(function (json) {
       index = json;
-      show();
+      if (location.search) show(false);
+      [date, partner, scope, authority, stage].forEach(function (i) {
+        i.addEventListener("change", function () { show(false); });
+      });
+      date.addEventListener("input", function () { if (ISO.test(date.value.trim())) show(false); });
     }).catch(function () { status.textContent = "Could not load the rate data."; });
-    dateInput.addEventListener("change", show);
-    dateInput.addEventListener("input", show);
-    partnerInput.addEventListener("change", show);
+  }
+
+  /* -- compare: any two to four partners, kept in the address ---------------------------------------- */
+  function compare(form) {
+    var picks = form.querySelectorAll(".tl-compare-pick");
+    var figure = document.querySelector("#tl-compare-chart figure");
+    var legend = document.getElementById("tl-compare-legend");
+    var tbl = document.getElementById("tl-compare-table");
+    var SVGNS = "http://www.w3.org/2000/svg";
+    var site = form.getAttribute("data-src").replace(/assets\/generated\/compare\.json$/, "");
+    getJSON(form.getAttribute("data-src")).then(function (data) {
+      function draw() {
+        var chosen = [];
+        picks.forEach(function (p) { if (p.value && chosen.indexOf(p.value) === -1) chosen.push(p.value); });
+        history.replaceState(null, "", "?partners=" + chosen.join(","));
+        figure.querySelectorAll("svg").forEach(function (svg) {
+          var variant = svg.classList.contains("tl-svg--narrow") ? "narrow" : "wide";
+          svg.querySelectorAll("path.tl-line").forEach(function (p) { p.remove(); });
+          chosen.forEach(function (pid, i) {
+            data[pid].paths[variant].forEach(function (d, dashed) {
+              if (!d) return;
+              var path = document.createElementNS(SVGNS, "path");
+              path.setAttribute("d", d);
+              path.setAttribute("class", "tl-line tl-s" + (i + 1) + (dashed ? " tl-dashed" : ""));
+              svg.appendChild(path);
+            });
+          });
+        });
+        var alt = chosen.map(function (pid) { return data[pid].name; }).join(", ");
+        figure.querySelector("[role=img]").setAttribute("aria-label", "The rate on most goods over time: " + alt +
+          ". The table below gives each partner's rates now.");
+        legend.textContent = "";
+        chosen.forEach(function (pid, i) {
+          var li = el("li", null, { "class": "tl-legend__item tl-k" + (i + 1) });
+          li.appendChild(el("span", null, { "class": "tl-swatch", "aria-hidden": "true" }));
+          li.appendChild(link(data[pid].name, site + "partners/" + pid.toLowerCase() + "/"));
+          legend.appendChild(li);
+        });
+        var head = tbl.tHead.rows[0];
+        while (head.cells.length > 1) head.deleteCell(1);
+        chosen.forEach(function (pid) {
+          var th = el("th", null, { scope: "col" });
+          th.appendChild(link(data[pid].name, site + "partners/" + pid.toLowerCase() + "/"));
+          head.appendChild(th);
+        });
+        Array.prototype.forEach.call(tbl.tBodies[0].rows, function (tr) {
+          while (tr.cells.length > 1) tr.deleteCell(1);
+          var key = tr.getAttribute("data-row");
+          chosen.forEach(function (pid) {
+            var c = data[pid].columns, td = el("td", null, { "data-label": data[pid].name });
+            if (key === "deal") td.textContent = c.deal;
+            else if (key === "pledges") {
+              (c.pledges.length ? c.pledges : ["none recorded"]).forEach(function (p, i) {
+                if (i) td.appendChild(el("br"));
+                td.appendChild(document.createTextNode(p));
+              });
+            } else td.textContent = c.scopes[key] || "none";
+            tr.appendChild(td);
+          });
+        });
+      }
+      var q = new URLSearchParams(location.search).get("partners");
+      if (q) {
+        var ids = q.split(",").filter(function (p) { return data[p]; }).slice(0, 4);
+        picks.forEach(function (p, i) { p.value = ids[i] || ""; });
+        draw();
+      }
+      picks.forEach(function (p) { p.addEventListener("change", draw); });
+    });
+  }
+
+  /* -- the timeline: one filter over every month ------------------------------------------------------ */
+  function timeline(form) {
+    var $ = function (id) { return document.getElementById(id); };
+    var partner = $("tl-tf-partner"), kind = $("tl-tf-kind"), from = $("tl-tf-from"), to = $("tl-tf-to");
+    var status = $("tl-tf-status"), list = $("tl-tf-results");
+    getJSON(form.getAttribute("data-src")).then(function (data) {
+      function run() {
+        var f = from.value.trim(), t = to.value.trim();
+        var q = new URLSearchParams();
+        if (partner.value) q.set("partner", partner.value);
+        if (kind.value) q.set("kind", kind.value);
+        if (ISO.test(f)) q.set("from", f);
+        if (ISO.test(t)) q.set("to", t);
+        history.replaceState(null, "", q.toString() ? "?" + q.toString() : location.pathname);
+        list.textContent = "";
+        if (!q.toString()) { status.textContent = ""; return; }
+        var hits = data.events.filter(function (e) {
+          return (!partner.value || e[2] === partner.value) && (!kind.value || e[3] === kind.value) &&
+                 (!ISO.test(f) || e[1] >= f) && (!ISO.test(t) || e[1] <= t);
+        });
+        hits.slice(0, 300).forEach(function (e) {
+          var li = el("li");
+          li.appendChild(el("span", e[1] + " · ", { "class": "tl-meta" }));
+          li.appendChild(link(e[4], e[5] + "/#" + e[0]));
+          li.appendChild(el("span", " · " + (data.partners[e[2]] || e[2]), { "class": "tl-meta" }));
+          list.appendChild(li);
+        });
+        status.textContent = hits.length + " event" + (hits.length === 1 ? "" : "s") + " match" +
+          (hits.length > 300 ? "; the first 300 are listed" : "") + ", newest first.";
+      }
+      var q = new URLSearchParams(location.search);
+      if (q.get("partner")) partner.value = q.get("partner");
+      if (q.get("kind")) kind.value = q.get("kind");
+      if (q.get("from")) from.value = q.get("from");
+      if (q.get("to")) to.value = q.get("to");
+      [partner, kind].forEach(function (i) { i.addEventListener("change", run); });
+      [from, to].forEach(function (i) { i.addEventListener("input", run); });
+      run();
+    });
   }
 
   function init() {
@@ -142,9 +343,12 @@
     document.querySelectorAll("input.tl-filter").forEach(function (i) {
       i.addEventListener("input", function () { filterRows(i); });
     });
-    document.querySelectorAll(".tl-event-filter").forEach(function (s) { s.addEventListener("change", filterEvents); });
-    var p = document.querySelector(".tl-picker");
-    if (p) picker(p);
+    var r = document.getElementById("tl-rates");
+    if (r) ratesTool(r);
+    var c = document.getElementById("tl-compare");
+    if (c) compare(c);
+    var t = document.getElementById("tl-timeline-filter");
+    if (t) timeline(t);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -1,0 +1,271 @@
+"""The answers a reader meets first, in plain words (part of the render stage): what each kind of good
+from a partner pays on a day, since when, what before, what next and what is threatened; the partner's
+main deal; its pledges in plain numbers. Everything is taken from the combined answers of the derive
+stage; this module only chooses the words and the links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from . import derive
+from .combine import IN_QUOTA, Answer, unchanged_since
+from .derive import Views
+
+# Colour groups for the authorities in charts: at most six, so no two series share a colour.
+AUTHORITY_SLOT = {
+    "ieepa-reciprocal": 1,
+    "ieepa-fentanyl": 1,
+    "ieepa-other": 1,
+    "section-232": 2,
+    "section-122": 3,
+    "section-301": 4,
+    "section-338": 5,
+    "section-201": 6,
+    "other": 6,
+}
+# The kinds of good a card shows first (the rest fold under "more kinds of goods", unless the partner has a
+# rate of its own on them).
+FIRST_SCOPES = {"all-goods", "autos", "auto-parts", "steel", "aluminum", "copper", "pharmaceuticals", "semiconductors"}
+SLOT_LABEL = {1: "IEEPA", 2: "Section 232", 3: "Section 122", 4: "Section 301", 5: "Section 338", 6: "Other"}
+
+
+def pct(x: float | None) -> str:
+    return "" if x is None else f"{x:,.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def years_text(first, last) -> str:
+    """", 2026–2028", ", from 2025" or "" for a pledge's years."""
+    if pd.isna(first):
+        return ""
+    return f", {int(first)}–{int(last)}" if not pd.isna(last) else f", from {int(first)}"
+
+
+def day(d) -> str:
+    return "" if d is None or pd.isna(d) else f"{pd.Timestamp(d):%-d %b %Y}"
+
+
+@dataclass
+class Link:
+    text: str
+    href: str = ""
+    title: str = ""
+
+
+@dataclass
+class Line:
+    """One kind of good on an answer card."""
+
+    scope: str
+    heading: str  # "Korean cars and light trucks"
+    rate: str  # "15%" or "No additional tariff"
+    basis: str  # "including the normal duty" / "on top of the normal duty" / ""
+    layers: list[Link] = field(default_factory=list)  # what sets the rate, each linked to its row and source
+    not_applied: list[tuple[Link, Link]] = field(default_factory=list)  # (the layer, the rule why not)
+    since: str = ""
+    took_effect: str = ""
+    before: str = ""
+    next: list[Link] = field(default_factory=list)
+    threats: list[Link] = field(default_factory=list)
+    conditions: list[tuple[str, str]] = field(default_factory=list)  # ("USMCA-qualifying goods", "no ...")
+    first: bool = True  # on the card's first screen, or among its "more kinds of goods"
+    short: str = ""  # the kind of good, in a word or two
+
+
+def rate_words(a: Answer | None) -> tuple[str, str]:
+    """The rate and its basis in plain words."""
+    if a is None or not a.applies:
+        return "No additional tariff", ""
+    if a.value is None or (a.unrated and not a.additional and a.ceiling is None):
+        return "A fee, no single rate", ""
+    if a.ceiling is not None and a.additional:
+        return pct(a.ceiling + a.additional), f"a {pct(a.ceiling)} ceiling including the normal duty, plus {pct(a.additional)}"
+    if a.ceiling is not None:
+        return pct(a.ceiling), "including the normal duty"
+    return pct(a.additional), "on top of the normal duty"
+
+
+class CardBuilder:
+    """Needs the Renderer's views, labels, partner names, base path and source records."""
+
+    v: Views
+    base: str
+    partner_names: dict
+    source_records: dict
+
+    def label(self, resource: str, column: str, value: str) -> str:  # provided by TableBuilder
+        raise NotImplementedError
+
+    def row_href(self, resource: str, row_id: str, owner: str, pid: str) -> str:
+        """Where a row is shown: on its owner's partner page, anchored by its id."""
+        return f"#{row_id}" if owner == pid else f"{self.base}partners/{owner.lower()}/#{row_id}"
+
+    def layer_name(self, r: dict, pid: str, via: str) -> str:
+        name = self.label("tariff_rates", "authority", r["authority"])
+        if r["measure"]:
+            name += f" ({self.label('tariff_rates', 'measure', r['measure']).split(' (')[0].lower()})"
+        if via == "WLD":
+            return name + ", all partners"
+        if via != pid:
+            return name + f", {self.partner_names[via]} rate"
+        return name + f", rate for {self.partner_names[pid]}"
+
+    def layer_link(self, rate_id: str, pid: str, via: str, with_rate: bool = False) -> Link:
+        r = self.v.rate_records[rate_id]
+        src = self.source_records[r["source_id"]]
+        text = self.layer_name(r, pid, via)
+        if with_rate and not pd.isna(r["rate_pct"]):
+            text = f"{pct(r['rate_pct'])} {text}"
+        return Link(text, self.row_href("tariff_rates", rate_id, r["partner_id"], pid), f"Source: {src['title']}")
+
+    def rule_link(self, rule_id: str) -> Link:
+        rule = self.v.rules[rule_id]
+        words = rule["summary"].rstrip(".")
+        if words[1:2].islower():
+            words = words[:1].lower() + words[1:]
+        return Link(words, f"{self.base}methodology/#{rule_id}", rule["legal_instrument"])
+
+    def heading(self, pid: str, scope: str, adjective: str) -> str:
+        label = self.label("tariff_rates", "product_scope", scope)
+        if scope == "all-goods":
+            return f"All goods from {self.partner_names[pid]}" if pid != "WLD" else "All goods"
+        if not adjective:
+            return f"{label} (all partners)" if pid == "WLD" else f"{label} from {self.partner_names[pid]}"
+        return f"{adjective} {label[0].lower() + label[1:]}"
+
+    def card(self, p: dict, on: pd.Timestamp) -> list[Line]:
+        pid = p["partner_id"]
+        owners = self.v.owners[pid]
+        rates = self.v.tables["tariff_rates"]
+        mine = rates[rates["partner_id"].isin(owners)]
+        lines = []
+        for scope in self.v.scopes.get(pid, []):
+            periods = self.v.answers.get((pid, scope, ""), [])
+            now = derive.answer_on(self.v, pid, scope, on)
+            if now is None:
+                continue
+            a = now.answer
+            i = periods.index(now)
+            i0 = unchanged_since(periods, i)
+            rate, basis = rate_words(a)
+            line = Line(scope, self.heading(pid, scope, p.get("adjective", "")), rate, basis,
+                        first=scope in FIRST_SCOPES or any(x.via != "WLD" for x in a.applies),
+                        short=self.label("tariff_rates", "product_scope", scope).lower())
+            line.layers = [self.layer_link(x.rate_id, pid, x.via, with_rate=len(a.applies) > 1) for x in a.applies]
+            line.not_applied = [
+                (self.layer_link(x.rate_id, pid, x.via, with_rate=True), self.rule_link(rule)) for x, rule in a.excluded
+            ]
+            if a.applies:
+                line.since = day(periods[i0].start)
+                took = max(
+                    (self.v.rate_records[x.rate_id]["effective_from"] for x in a.applies
+                     if not pd.isna(self.v.rate_records[x.rate_id]["retroactive_to"])),
+                    default=None,
+                )
+                if took is not None and took > periods[i0].start:
+                    line.took_effect = day(took)
+            if i0 > 0:
+                r, b = rate_words(periods[i0 - 1].answer)
+                line.before = f"{r} {b}".strip() + f" (until {day(periods[i0].start)})"
+            line.next = self.scheduled(mine, scope, on, a, pid)
+            line.threats = self.threats(mine, scope, on, pid)
+            for c in self.v.conditions.get(pid, []):
+                alt = derive.answer_on(self.v, pid, scope, on, c)
+                if alt is not None and alt.answer.key() != a.key():
+                    r, b = rate_words(alt.answer)
+                    name = "Within the quota" if c == IN_QUOTA else self.label("combination_rules", "condition", c)
+                    line.conditions.append((name, f"{r} {b}".strip()))
+            if scope == "all-goods" or a.applies or line.next or line.threats:
+                lines.append(line)
+        return lines
+
+    @staticmethod
+    def pending(rows: pd.DataFrame, mine: pd.DataFrame) -> pd.DataFrame:
+        """Stated rows (threatened, or announced for a later date) that no later decision on the same
+        partner, authority, measure and scope has overtaken: still the next step, or a live threat."""
+        acted = mine[mine["stage"] != "threatened"]
+        decided = acted["announced_on"].fillna(acted["effective_from"])
+        keep = [
+            not ((acted["partner_id"] == r.partner_id) & (acted["authority"] == r.authority)
+                 & (acted["measure"] == r.measure) & (acted["product_scope"] == r.product_scope)
+                 & (acted["rate_id"] != r.rate_id) & (decided > r.announced_on)).any()
+            for r in rows.itertuples()
+        ]
+        return rows[keep] if len(rows) else rows
+
+    def scheduled(self, mine: pd.DataFrame, scope: str, on: pd.Timestamp, a: Answer, pid: str) -> list[Link]:
+        out = []
+        soon = mine[(mine["stage"] == "announced") & (mine["product_scope"] == scope)]
+        soon = self.pending(soon[soon["effective_from"].isna() | (soon["effective_from"] > on)], mine)
+        for r in soon.sort_values(["effective_from", "rate_id"]).itertuples():
+            when = f"from {day(r.effective_from)}" if not pd.isna(r.effective_from) else "date not fixed"
+            rate = pct(r.rate_pct) if not pd.isna(r.rate_pct) else "a measure"
+            out.append(Link(f"{rate} {when} (announced, {self.label('tariff_rates', 'authority', r.authority)})",
+                            self.row_href("tariff_rates", r.rate_id, r.partner_id, pid)))
+        for x in a.applies:
+            r = self.v.rate_records[x.rate_id]
+            if not pd.isna(r["ended_on"]) and r["ended_on"] > on:
+                out.append(Link(f"the {pct(r['rate_pct'])} {self.label('tariff_rates', 'authority', r['authority'])} "
+                                f"ends on {day(r['ended_on'])}",
+                                self.row_href("tariff_rates", x.rate_id, r["partner_id"], pid)))
+        return out
+
+    def threats(self, mine: pd.DataFrame, scope: str, on: pd.Timestamp, pid: str) -> list[Link]:
+        """Threats still live: no later row of the same partner, authority, measure and scope acted on them."""
+        said = mine[(mine["stage"] == "threatened") & (mine["product_scope"] == scope) & (mine["announced_on"] <= on)]
+        return [
+            Link(f"{pct(r.rate_pct) if not pd.isna(r.rate_pct) else 'a tariff'} threatened on {day(r.announced_on)}",
+                 self.row_href("tariff_rates", r.rate_id, r.partner_id, pid))
+            for r in self.pending(said, mine).sort_values(["announced_on", "rate_id"]).itertuples()
+        ]
+
+    def main_deal(self, p: dict) -> dict | None:
+        """The partner's main deal: the latest agreement that sets a headline rate (a side document, such
+        as a critical-minerals framework, does not), else its latest trade agreement or framework."""
+        ags = self.v.tables["agreements"]
+        own = ags[ags["partner_id"].isin({p["partner_id"], p["member_of"]} - {""})]
+        rated = own[own["headline_rate_pct"].notna()]
+        pick = rated if len(rated) else own[own["kind"].isin(["trade-agreement", "agreement-on-reciprocal-trade",
+                                                              "framework", "joint-statement"])]
+        if not len(pick):
+            return None
+        r = pick.sort_values(["announced_on", "agreement_id"]).iloc[-1]
+        return {
+            "title": r["title"],
+            "href": self.row_href("agreements", r["agreement_id"], r["partner_id"], p["partner_id"]),
+            "announced": day(r["announced_on"]),
+            "signed": day(r["signed_on"]),
+            "status": self.label("agreements", "status", r["status"]).lower(),
+            "rate": pct(r["headline_rate_pct"]) if not pd.isna(r["headline_rate_pct"]) else "",
+        }
+
+    def pledge_lines(self, pid: str) -> list[dict]:
+        """Pledges in plain numbers, by who pledges: totals and yearly amounts are never added together,
+        and a part is shown inside its whole."""
+        pl = self.v.tables["pledges"]
+        mine = pl[pl["partner_id"] == pid]
+        parts = mine[mine["part_of"] != ""]
+        out = []
+        for who in ("government", "both", "companies", "unclear"):
+            rows = mine[(mine["pledged_by"] == who) & (mine["part_of"] == "")]
+            if not len(rows):
+                continue
+            items = []
+            for r in rows.sort_values(["amount_usd_bn", "pledge_id"], ascending=[False, True]).itertuples():
+                items.append({"text": self.pledge_words(r), "href": f"#{r.pledge_id}",
+                              "parts": [self.pledge_words(x) for x in parts[parts["part_of"] == r.pledge_id].itertuples()],
+                              "binding": self.label("pledges", "binding", r.binding).lower()})
+            out.append({"who": self.label("pledges", "pledged_by", who), "entries": items})
+        return out
+
+    def pledge_words(self, r) -> str:
+        what = self.label("pledges", "category", r.category).lower()
+        if pd.isna(r.amount_usd_bn):
+            return f"{what}: {r.description}"
+        amount = f"US${r.amount_usd_bn:,.1f}".rstrip("0").rstrip(".") + "bn"
+        if r.amount_basis == "per-year":
+            years = years_text(r.first_year, r.last_year)
+            return f"{amount} a year of {what}{years}"
+        span = f" ({r.horizon})" if r.horizon else ""
+        return f"{amount} of {what}{span}"

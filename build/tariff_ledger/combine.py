@@ -1,0 +1,208 @@
+"""How tariff layers combine (part of the derive stage): the combination rules of
+datasets/combination_rules.csv applied to the layers in force for a partner, a product scope and a day.
+
+Nothing about stacking is written here: which layer excludes which, which goods are exempt and which
+rates are ceilings all come from the rules. This module only knows what the rule kinds mean:
+- exempts: goods of a product scope (or goods meeting a condition) do not pay the layer;
+- excludes: where the 'by' layer applies to the goods, the layer does not;
+- ceiling: the layer's rate is an all-in ceiling (the normal duty plus the layer is at most the rate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+IN_QUOTA = "in-quota"  # a condition of its own: goods entered within a quota pay the in-quota row
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One enacted rate row as it applies to one partner over [start, until)."""
+
+    rate_id: str
+    authority: str
+    measure: str
+    scope: str
+    basis: str
+    rate: float | None
+    via: str  # whose row it is: the partner itself, its bloc or WLD
+    start: pd.Timestamp
+    until: pd.Timestamp
+
+    @property
+    def layer(self) -> tuple[str, str, str]:
+        return (self.authority, self.measure, self.scope)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    rule_id: str
+    kind: str
+    partner_id: str
+    target: tuple[str, str, str]  # authority, measure, product scope ("" = any)
+    by: tuple[str, str, str]
+    condition: str
+    valid_from: pd.Timestamp
+    valid_until: pd.Timestamp
+
+    def holds(self, day: pd.Timestamp) -> bool:
+        return self.valid_from <= day < self.valid_until
+
+
+def _matches(side: tuple[str, str, str], layer: Layer) -> bool:
+    authority, measure, scope = side
+    return layer.authority == authority and measure in ("", layer.measure) and scope in ("", layer.scope)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The combined answer for a partner, a product scope (and a condition of the goods) on a day."""
+
+    applies: tuple[Layer, ...]
+    excluded: tuple[tuple[Layer, str], ...]  # (layer, rule_id): the layers that do not apply, and why
+    ceilings: tuple[tuple[str, str], ...]  # (rate_id, rule_id): all-in layers and the rule that says how
+    additional: float  # the additional layers, added to the normal duty
+    ceiling: float | None  # the all-in ceiling, normal duty included, where one applies
+    unrated: tuple[str, ...]  # rate_ids of layers with no single ad valorem rate (fees, de minimis)
+
+    @property
+    def value(self) -> float | None:
+        """One number for charts and rankings: the ceiling plus any additional layer, or the additional
+        duty; None where nothing applies."""
+        if not self.applies:
+            return None
+        return (self.ceiling or 0.0) + self.additional
+
+    def key(self) -> tuple:
+        """What makes two days' answers the same answer (layers, reasons and arithmetic)."""
+        return (
+            tuple(a.rate_id for a in self.applies),
+            tuple((x.rate_id, r) for x, r in self.excluded),
+            self.additional,
+            self.ceiling,
+        )
+
+
+def combine(layers: list[Layer], rules: list[Rule], scope: str, condition: str = "") -> Answer:
+    """The layers (already in force on the day, already resolved for the partner) that apply to goods of
+    `scope`, after the rules (already those holding on the day for the partner)."""
+    goods = [x for x in layers if x.scope == scope or x.scope == "all-goods"]
+    # In-quota rows apply only to goods entered within the quota, and there replace the general row.
+    quota = {x.layer for x in goods if x.basis == IN_QUOTA}
+    if condition == IN_QUOTA and quota:
+        goods = [x for x in goods if x.basis == IN_QUOTA or x.layer not in quota]
+    else:
+        goods = [x for x in goods if x.basis != IN_QUOTA]
+    # A layer for these goods replaces the all-goods layer of the same authority and measure.
+    specific = {(x.authority, x.measure) for x in goods if x.scope == scope and scope != "all-goods"}
+    goods = [x for x in goods if not (x.scope == "all-goods" and (x.authority, x.measure) in specific)]
+    excluded: list[tuple[Layer, str]] = []
+    kept = []
+    for x in goods:
+        why = next(
+            (
+                r.rule_id
+                for r in rules
+                if r.kind == "exempts"
+                and _matches((r.target[0], r.target[1], ""), x)
+                and (
+                    (r.condition and r.condition == condition and r.target[2] in ("", scope, x.scope))
+                    or (not r.condition and r.target[2] == scope)
+                )
+            ),
+            None,
+        )
+        if why:
+            excluded.append((x, why))
+        else:
+            kept.append(x)
+    # Exclusions: a layer is dropped when a layer that still applies excludes it. Layers are taken in an
+    # order where every excluding layer comes before the layers it excludes (the rules are acyclic:
+    # validation rejects two rules that exclude each other).
+    edges = {
+        (m.rate_id, x.rate_id): r.rule_id
+        for r in rules
+        if r.kind == "excludes"
+        for m in kept
+        if _matches(r.by, m)
+        for x in kept
+        if x is not m and _matches(r.target, x)
+    }
+    order, pending = [], sorted(kept, key=lambda x: x.rate_id)
+    while pending:
+        ready = [x for x in pending if not any((m.rate_id, x.rate_id) in edges for m in pending if m is not x)]
+        nxt = ready[0] if ready else pending[0]  # a cycle cannot pass validation; never loop forever
+        order.append(nxt)
+        pending.remove(nxt)
+    applies: list[Layer] = []
+    for x in order:
+        why = next((edges[(m.rate_id, x.rate_id)] for m in applies if (m.rate_id, x.rate_id) in edges), None)
+        if why:
+            excluded.append((x, why))
+        else:
+            applies.append(x)
+    applies.sort(key=lambda x: (x.authority, x.measure, x.scope, x.rate_id))
+    ceilings = tuple(
+        (x.rate_id, next((r.rule_id for r in rules if r.kind == "ceiling" and _matches(r.target, x)), ""))
+        for x in applies
+        if x.basis == "all-in"
+    )
+    rated = [x for x in applies if x.rate is not None]
+    caps = [x.rate for x in rated if x.basis == "all-in"]
+    return Answer(
+        applies=tuple(applies),
+        excluded=tuple(sorted(excluded, key=lambda e: e[0].rate_id)),
+        ceilings=ceilings,
+        additional=float(sum(x.rate for x in rated if x.basis != "all-in")),
+        ceiling=float(max(caps)) if caps else None,
+        unrated=tuple(x.rate_id for x in applies if x.rate is None),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The combined answer over [start, until)."""
+
+    start: pd.Timestamp
+    until: pd.Timestamp
+    answer: Answer
+
+
+def history(
+    layers: list[Layer], rules: list[Rule], keys: list[tuple[str, str]], since: pd.Timestamp, end: pd.Timestamp
+) -> dict[tuple[str, str], list[Period]]:
+    """For each (product scope, condition) in `keys`, the combined answer as a step function from `since`
+    to `end`: one period per distinct answer."""
+    points = {since}
+    for x in layers:
+        points.update(d for d in (x.start, x.until) if since < d < end)
+    for r in rules:
+        points.update(d for d in (r.valid_from, r.valid_until) if since < d < end)
+    days = sorted(points)
+    out: dict[tuple[str, str], list[Period]] = {k: [] for k in keys}
+    for day, nxt in zip(days, [*days[1:], end], strict=True):
+        now = [x for x in layers if x.start <= day < x.until]
+        holding = [r for r in rules if r.holds(day)]
+        for key in keys:
+            answer = combine(now, holding, *key)
+            periods = out[key]
+            if periods and periods[-1].answer.key() == answer.key():
+                periods[-1] = Period(periods[-1].start, nxt, periods[-1].answer)
+            else:
+                periods.append(Period(day, nxt, answer))
+    return out
+
+
+def unchanged_since(periods: list[Period], i: int) -> int:
+    """The index of the first period, going back from period i, from which the goods paid the same: the
+    same rate on the same basis (the instrument behind it, or the reasons other layers do not apply,
+    may have changed since)."""
+
+    def paid(a: Answer) -> tuple:
+        return (a.value, a.ceiling is not None, bool(a.applies))
+
+    while i > 0 and paid(periods[i - 1].answer) == paid(periods[i].answer):
+        i -= 1
+    return i
