@@ -23,26 +23,12 @@ def copy_package(dest: Path) -> Path:
         shutil.copy2(REPO / name, dest / name)
     for name in PACKAGE_DIRS:
         shutil.copytree(REPO / name, dest / name)
+    from tariff_ledger.render import GENERATED
+
     shutil.copytree(
         REPO / "site_src",
         dest / "site_src",
-        ignore=lambda d, names: [
-            n
-            for n in names
-            if (Path(d) / n).relative_to(REPO / "site_src").as_posix()
-            in (
-                "index.md",
-                "partners",
-                "rates",
-                "timeline",
-                "pledges",
-                "agreements",
-                "sources",
-                "data",
-                "coverage",
-                "assets/generated",
-            )
-        ],
+        ignore=lambda d, names: [n for n in names if (Path(d) / n).relative_to(REPO / "site_src").as_posix() in GENERATED],
     )
     return dest
 
@@ -50,6 +36,14 @@ def copy_package(dest: Path) -> Path:
 @pytest.fixture
 def pkg(tmp_path) -> Path:
     return copy_package(tmp_path)
+
+
+def col(resource: str, field: str) -> int:
+    """The 1-based column of a field, as the schema orders the CSV's columns."""
+    import json
+
+    fields = json.loads((REPO / "schemas" / f"{resource}.json").read_text(encoding="utf-8"))["fields"]
+    return [f["name"] for f in fields].index(field) + 1
 
 
 def read_rows(pkg_dir: Path, resource: str) -> list[dict]:

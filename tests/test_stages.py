@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO, set_cell
 from openpyxl import load_workbook
 
-from tariff_ledger.derive import derive, headline, in_force
+from tariff_ledger.derive import derive, in_force
 from tariff_ledger.export import export
 from tariff_ledger.load import load
 from tariff_ledger.package import RESOURCES
@@ -67,16 +67,6 @@ def test_ieepa_layers_end_with_the_supreme_court_ruling(views):
     assert "section-122" in set(kor["authority"])
 
 
-def test_headline_adds_additional_layers_and_marks_ceilings():
-    layers = [
-        {"product_scope": scope, "rate_basis": "additional", "rate_pct": pct}
-        for scope, pct in (("all-goods", 10.0), ("all-goods", 20.0), ("steel", 50.0))
-    ]
-    assert headline(layers) == (30.0, "30%")
-    layers[0]["rate_basis"] = "all-in"
-    assert headline(layers) == (30.0, "10% all-in + 20%")
-
-
 def test_render_escapes_tricky_valid_text(tmp_path, pkg):
     set_cell(
         pkg,
@@ -88,7 +78,8 @@ def test_render_escapes_tricky_valid_text(tmp_path, pkg):
     p = validated_package(pkg)
     v = derive(p, load(p))
     render(v, tmp_path)
-    page = (tmp_path / "timeline" / "index.md").read_text(encoding="utf-8")
+    first = v.tables["events"].iloc[0]
+    page = (tmp_path / "timeline" / f"{first['date']:%Y-%m}" / "index.md").read_text(encoding="utf-8")
     assert "a &lt; b &amp; c &#34;quoted&#34; &#39;single&#39; 😀 שלום" in page
     assert "Line one<br>line two *not bold*" in page
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, add_row, read_rows, set_cell, write_rows
+from conftest import REPO, add_row, col, read_rows, set_cell, write_rows
 
 from tariff_ledger.cli import main
 from tariff_ledger.validate import errors, validate
@@ -48,7 +48,7 @@ def test_bad_date(pkg):
 def test_percent_sign_in_a_number(pkg):
     line = set_cell(pkg, "tariff_rates", 0, rate_pct="15%")
     assert only_errors(pkg) == [
-        f'datasets/tariff_rates.csv:{line}:5: rate_pct "15%" is not a number; write a '
+        f'datasets/tariff_rates.csv:{line}:{col("tariff_rates", "rate_pct")}: rate_pct "15%" is not a number; write a '
         "plain number such as 15 (no %, thousands separators or units)"
     ]
 
@@ -108,7 +108,7 @@ def test_empty_file(pkg):
 def test_html_in_a_text_cell(pkg):
     line = set_cell(pkg, "events", 2, summary="Talks <script>alert(1)</script> ended")
     assert only_errors(pkg) == [
-        f'datasets/events.csv:{line}:7: summary contains HTML ("<s"); write plain text '
+        f'datasets/events.csv:{line}:{col("events", "summary")}: summary contains HTML ("<s"); write plain text '
         "(use the character itself, not an entity)"
     ]
 
@@ -140,7 +140,7 @@ def test_http_url_is_rejected(pkg):
 
 def test_markdown_javascript_link_in_text(pkg):
     line = set_cell(pkg, "events", 1, summary="See [the deal](javascript:alert(1)) here")
-    assert only_errors(pkg) == [f"datasets/events.csv:{line}:7: summary contains a script or data URL; remove it"]
+    assert only_errors(pkg) == [f"datasets/events.csv:{line}:{col('events', 'summary')}: summary contains a script or data URL; remove it"]
 
 
 @pytest.fixture
@@ -154,7 +154,7 @@ def test_period_that_ends_before_it_starts(pkg, enacted_row):
     i, _r = enacted_row
     line = set_cell(pkg, "tariff_rates", i, ended_on="2025-01-02", effective_from="2025-03-01")
     assert only_errors(pkg) == [
-        f"datasets/tariff_rates.csv:{line}:10: ended_on 2025-01-02 is not after "
+        f"datasets/tariff_rates.csv:{line}:{col('tariff_rates', 'ended_on')}: ended_on 2025-01-02 is not after "
         "effective_from 2025-03-01; ended_on is the first day the rate no longer applied"
     ]
 
@@ -162,8 +162,8 @@ def test_period_that_ends_before_it_starts(pkg, enacted_row):
 def test_enacted_row_needs_effective_from(pkg, enacted_row):
     i, _ = enacted_row
     line = set_cell(pkg, "tariff_rates", i, effective_from="")
-    assert [m for m in only_errors(pkg) if ":9: an enacted rate needs effective_from" in m] == [
-        f"datasets/tariff_rates.csv:{line}:9: an enacted rate needs effective_from: the first day it applied "
+    assert [m for m in only_errors(pkg) if f":{col('tariff_rates', 'effective_from')}: an enacted rate needs effective_from" in m] == [
+        f"datasets/tariff_rates.csv:{line}:{col('tariff_rates', 'effective_from')}: an enacted rate needs effective_from: the first day it applied "
         "(or change stage to threatened/announced)"
     ]
 
@@ -173,7 +173,7 @@ def test_threatened_row_has_no_effective_from(pkg):
     i = next(i for i, r in enumerate(rows) if r["stage"] == "threatened")
     line = set_cell(pkg, "tariff_rates", i, effective_from="2025-08-01")
     assert only_errors(pkg) == [
-        f"datasets/tariff_rates.csv:{line}:9: a threatened rate has no effective_from; "
+        f"datasets/tariff_rates.csv:{line}:{col('tariff_rates', 'effective_from')}: a threatened rate has no effective_from; "
         "clear it, or set stage to announced/enacted if an instrument fixed the date"
     ]
 
@@ -183,8 +183,8 @@ def test_overlapping_enacted_layers(pkg, enacted_row):
     line = add_row(pkg, "tariff_rates", **{**r, "rate_id": "overlap-test"})
     [msg] = only_errors(pkg)
     assert msg.startswith(
-        f"datasets/tariff_rates.csv:{line}:9: overlaps {r['rate_id']} (line {i + 2}) for the same "
-        "partner, authority and product scope"
+        f"datasets/tariff_rates.csv:{line}:{col('tariff_rates', 'effective_from')}: overlaps {r['rate_id']} (line {i + 2}) for the same "
+        "partner, authority, measure and product scope"
     )
 
 
@@ -211,7 +211,7 @@ def test_scheduled_dates_may_be_after_data_as_of(pkg):
 def test_every_row_cites_a_source(pkg):
     line = set_cell(pkg, "pledges", 0, source_id="")
     assert only_errors(pkg) == [
-        f"datasets/pledges.csv:{line}:15: source_id is required; fill it in (The source this "
+        f"datasets/pledges.csv:{line}:{col('pledges', 'source_id')}: source_id is required; fill it in (The source this "
         "row relies on (sources.csv).)"
     ]
 
@@ -223,7 +223,7 @@ def test_sourcing_rule_holds_even_if_the_schema_stops_requiring_it(pkg):
     schema_path.write_text(json.dumps(schema))
     line = set_cell(pkg, "events", 0, source_id="")
     assert only_errors(pkg) == [
-        f"datasets/events.csv:{line}:10: every row must cite a source; add its source_id "
+        f"datasets/events.csv:{line}:{col('events', 'source_id')}: every row must cite a source; add its source_id "
         "(and the source to datasets/sources.csv)"
     ]
 

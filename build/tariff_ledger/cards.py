@@ -104,7 +104,7 @@ class CardBuilder:
     def layer_name(self, r: dict, pid: str, via: str) -> str:
         name = self.label("tariff_rates", "authority", r["authority"])
         if r["measure"]:
-            name += f" ({self.label('tariff_rates', 'measure', r['measure']).split(' (')[0].lower()})"
+            name += f" ({self.label('tariff_rates', 'measure', r['measure']).split(' (')[0]})"
         if via == "WLD":
             return name + ", all partners"
         if via != pid:
@@ -189,7 +189,9 @@ class CardBuilder:
         keep = [
             not ((acted["partner_id"] == r.partner_id) & (acted["authority"] == r.authority)
                  & (acted["measure"] == r.measure) & (acted["product_scope"] == r.product_scope)
-                 & (acted["rate_id"] != r.rate_id) & (decided > r.announced_on)).any()
+                 & (acted["rate_id"] != r.rate_id)
+                 & ((decided > r.announced_on) | (acted["ended_on"] > r.announced_on))).any()
+            # a later decision on the layer, or its end (a threat to raise a struck-down tariff is moot)
             for r in rows.itertuples()
         ]
         return rows[keep] if len(rows) else rows
@@ -221,16 +223,21 @@ class CardBuilder:
         ]
 
     def main_deal(self, p: dict) -> dict | None:
-        """The partner's main deal: the latest agreement that sets a headline rate (a side document, such
-        as a critical-minerals framework, does not), else its latest trade agreement or framework."""
+        """The partner's main deal: the first agreement that set a headline rate (a side document, such as a
+        critical-minerals framework, does not), else its first trade agreement or framework; and the latest
+        step since, where there is one."""
         ags = self.v.tables["agreements"]
-        own = ags[ags["partner_id"].isin({p["partner_id"], p["member_of"]} - {""})]
+        own = ags[ags["partner_id"].isin({p["partner_id"], p["member_of"]} - {""})].sort_values(
+            ["announced_on", "agreement_id"])
         rated = own[own["headline_rate_pct"].notna()]
         pick = rated if len(rated) else own[own["kind"].isin(["trade-agreement", "agreement-on-reciprocal-trade",
                                                               "framework", "joint-statement"])]
         if not len(pick):
             return None
-        r = pick.sort_values(["announced_on", "agreement_id"]).iloc[-1]
+        r = pick.iloc[0]
+        later = own[(own["announced_on"] > r["announced_on"]) & own["kind"].isin(
+            ["trade-agreement", "agreement-on-reciprocal-trade", "framework", "joint-statement", "mou", "arrangement"])]
+        last = later.iloc[-1] if len(later) else None
         return {
             "title": r["title"],
             "href": self.row_href("agreements", r["agreement_id"], r["partner_id"], p["partner_id"]),
@@ -238,6 +245,11 @@ class CardBuilder:
             "signed": day(r["signed_on"]),
             "status": self.label("agreements", "status", r["status"]).lower(),
             "rate": pct(r["headline_rate_pct"]) if not pd.isna(r["headline_rate_pct"]) else "",
+            "day": r["announced_on"] if not pd.isna(r["announced_on"]) else None,
+            "latest": None if last is None else {
+                "title": last["title"], "announced": day(last["announced_on"]),
+                "status": self.label("agreements", "status", last["status"]).lower(),
+                "href": self.row_href("agreements", last["agreement_id"], last["partner_id"], p["partner_id"])},
         }
 
     def pledge_lines(self, pid: str) -> list[dict]:

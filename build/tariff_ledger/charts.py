@@ -2,7 +2,7 @@
 time, a grid of rates per kind of good, and horizontal bars. They read without JavaScript and follow the
 light/dark scheme through CSS classes (site_src/assets/tl.css gives each series class its colour).
 
-Every chart is drawn twice, for a wide column (viewBox 760 px wide, 13 px text) and a narrow one
+Every chart is drawn twice, for a wide column (viewBox 880 px wide, 13 px text) and a narrow one
 (340 px, 11 px text); CSS shows the one that fits, so text is never scaled below 10 px on a desktop or
 9 px on a phone. Every text is escaped; labels that would collide are moved or dropped (the text
 alternative beside each chart lists every value).
@@ -15,7 +15,7 @@ from datetime import date
 
 from markupsafe import escape
 
-WIDE, NARROW = 760, 340
+WIDE, NARROW = 880, 340
 FONT = {WIDE: 13, NARROW: 11}
 SERIES = 6  # colour classes tl-s1..tl-s6, all distinct; a chart never draws more series than this
 
@@ -156,7 +156,7 @@ def _moments(c: _Canvas, narrow: bool) -> list[str]:
     for (d, s), x, t, row in zip(shown, xs, texts, rows, strict=True):
         c.parts.append(f'<line x1="{x}" x2="{x}" y1="{c.y0 - 2}" y2="{c.y1}" class="tl-moment"/>')
         c.text(x, c.y0 - 6 - row * (c.font + 3), t, "tl-moment-label", "middle")
-        key.append(f"{t}: {s}, {d:%-d %b %Y}" if narrow else "")
+        key.append(f"{s}, {d:%-d %b %Y}" if narrow else "")
     return [k for k in key if k]
 
 
@@ -223,12 +223,14 @@ def _step_canvases(series: list[Series], frame: Frame) -> list[tuple[str, _Canva
     for width, height in ((WIDE, 300), (NARROW, 250)):
         narrow = width == NARROW
         font = FONT[width]
-        rows = 1 if narrow else 1 + max(_rows([(0, s) for _, s in frame.moments], font), default=0)
-        top = 12 + (rows * (font + 3) + 6 if frame.moments else 0)
         longest = max((len(s.end_label) for s in series), default=0)
         right = int(0.6 * font * longest) + 12 if longest else 10
-        out.append(("narrow" if narrow else "wide", _Canvas(width, height, 36 if narrow else 44, right, top, font + 12,
-                                                           frame)))
+        c = _Canvas(width, height, 36 if narrow else 44, right, 12, font + 12, frame)
+        shown = [(c.x(d), str(i + 1) if narrow else s)
+                 for i, (d, s) in enumerate(x for x in frame.moments if frame.start <= x[0] <= frame.end)]
+        rows = 1 + max(_rows(shown, font), default=-1)
+        c.y0 = 12 + (rows * (font + 3) + 4 if shown else 0)
+        out.append(("narrow" if narrow else "wide", c))
     return out
 
 

@@ -109,7 +109,7 @@ def combine(layers: list[Layer], rules: list[Rule], scope: str, condition: str =
                 and _matches((r.target[0], r.target[1], ""), x)
                 and (
                     (r.condition and r.condition == condition and r.target[2] in ("", scope, x.scope))
-                    or (not r.condition and r.target[2] == scope)
+                    or (not r.condition and r.target[2] in ("", scope))  # "": all the partner's goods
                 )
             ),
             None,

@@ -282,20 +282,17 @@ def ranking(views: Views, mode: str, day: pd.Timestamp | None, scope: str = "all
     return sorted(out, key=lambda r: (-r["value"], r["partner_id"]))
 
 
-def pledge_totals(views: Views) -> tuple[pd.DataFrame, pd.DataFrame]:
-    whole = views.tables["pledges"][views.tables["pledges"]["part_of"] == ""]  # parts are inside their whole
-    pledges = whole.merge(views.tables["partners"][["partner_id", "name"]], on="partner_id")
-    by_partner = (
-        pledges.groupby(["partner_id", "name"], as_index=False)["amount_usd_bn"]
-        .sum()
-        .sort_values(["amount_usd_bn", "partner_id"], ascending=[False, True])
+def pledge_totals(views: Views) -> pd.DataFrame:
+    """Pledged amounts that may be added together: whole pledges only (a part is inside its whole), by who
+    pledges and whether the amount is a total or a yearly amount (the two are never added), by category."""
+    p = views.tables["pledges"]
+    whole = p[(p["part_of"] == "") & p["amount_usd_bn"].notna()]
+    return (
+        whole.groupby(["pledged_by", "amount_basis", "category"], as_index=False)
+        .agg(amount_usd_bn=("amount_usd_bn", "sum"), pledges=("pledge_id", "count"))
+        .sort_values(["pledged_by", "amount_basis", "amount_usd_bn"], ascending=[True, False, False])
+        .reset_index(drop=True)
     )
-    by_category = (
-        pledges.groupby("category", as_index=False)["amount_usd_bn"]
-        .sum()
-        .sort_values(["amount_usd_bn", "category"], ascending=[False, True])
-    )
-    return by_partner.reset_index(drop=True), by_category.reset_index(drop=True)
 
 
 def timeline(events: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:

@@ -51,6 +51,7 @@ GENERATED = (
     "coverage",
     "assets/generated",
     "compare",
+    "methodology",
 )
 CHART_START = pd.Timestamp("2025-01-01")
 CHART_AFTER = pd.Timedelta(days=45)  # charts run a little past the data date, so the present shows
@@ -65,6 +66,7 @@ EDITS = {
     "sources.md.j2": "datasets/sources.csv",
     "data.md.j2": "schemas",
     "coverage.md.j2": "datasets",
+    "methodology.md.j2": "build/tariff_ledger/templates/methodology.md.j2",
 }
 
 
@@ -187,11 +189,16 @@ class Renderer(TableBuilder, CardBuilder):
     def chart_end(self) -> pd.Timestamp:
         return self.v.as_of + CHART_AFTER
 
-    def moments(self, owners: list[str]) -> list[tuple]:
-        """Key moments for a chart: the milestone events of the partner, its bloc and WLD."""
+    def moments(self, owners: list[str], p: dict | None = None) -> list[tuple]:
+        """Key moments for a chart: the milestone events of the partner, its bloc and WLD, and the partner's
+        main deal."""
         ev = self.v.tables["events"]
         marked = ev[(ev["milestone"] != "") & ev["partner_id"].isin(owners)].sort_values(["date", "event_id"])
-        return [(d.date(), label) for d, label in zip(marked["date"], marked["milestone"], strict=True)]
+        out = [(d.date(), label) for d, label in zip(marked["date"], marked["milestone"], strict=True)]
+        deal = self.main_deal(p) if p else None
+        if deal and deal["day"] is not None:
+            out.append((deal["day"].date(), "Deal"))
+        return sorted(out)
 
     def steps(self, periods) -> list[charts.Step]:
         end = self.chart_end()
@@ -207,7 +214,7 @@ class Renderer(TableBuilder, CardBuilder):
         if not any(x.answer.applies for x in periods):
             return None
         series = charts.Series(p["name"], self.steps(periods), slot=1)
-        frame = charts.frame_for([series], CHART_START.date(), self.chart_end().date(), self.moments(self.v.owners[pid]))
+        frame = charts.frame_for([series], CHART_START.date(), self.chart_end().date(), self.moments(self.v.owners[pid], p))
         svg, key = charts.step_chart([series], frame)
         changes = "; ".join(
             f"{day(x.start)}: {' '.join(rate_words(x.answer)).strip()}" for x in periods if x.start < self.chart_end()
@@ -434,6 +441,7 @@ class Renderer(TableBuilder, CardBuilder):
             "coverage", everything, lambda: self.write(self.at("coverage/index.md"), "coverage.md.j2", c=coverage(v))
         )
         self.section("sources", ("sources",), self.sources_pages)
+        self.section("methodology", everything, self.methodology_page)
 
     def newest_events(self) -> pd.DataFrame:
         return self.v.tables["events"].sort_values(["date", "event_id"], ascending=[False, True])
@@ -709,31 +717,56 @@ class Renderer(TableBuilder, CardBuilder):
         return out
 
     def pledges_pages(self) -> None:
-        by_partner, by_category = derive.pledge_totals(self.v)
-        chart = ""
-        if by_category["amount_usd_bn"].sum() > 0:
-            chart = charts.bar_chart(
-                [self.label("pledges", "category", c) for c in by_category["category"]],
-                list(by_category["amount_usd_bn"]),
-                "US$bn",
-            )
+        totals = derive.pledge_totals(self.v)
+        groups = []
+        for who in self.v.pkg.enum_labels("pledges", "pledged_by"):
+            mine = totals[totals["pledged_by"] == who]
+            if not len(mine):
+                continue
+            whole = mine[mine["amount_basis"] == "total"]
+            yearly = mine[mine["amount_basis"] == "per-year"]
+            chart = ""
+            if len(whole) > 1:
+                chart = charts.bar_chart([self.label("pledges", "category", c) for c in whole["category"]],
+                                         list(whole["amount_usd_bn"]), "US$bn")
+            groups.append({
+                "who": self.label("pledges", "pledged_by", who), "id": f"by-{who}",
+                "total": float(whole["amount_usd_bn"].sum()), "yearly": float(yearly["amount_usd_bn"].sum()),
+                "totals": [{"label": self.label("pledges", "category", r.category), "amount": r.amount_usd_bn,
+                            "count": r.pledges} for r in whole.itertuples()],
+                "per_year": [{"label": self.label("pledges", "category", r.category), "amount": r.amount_usd_bn,
+                              "count": r.pledges} for r in yearly.itertuples()],
+                "chart": {"svg": Markup(chart), "key": [], "caption": "",
+                          "alt": "; ".join(f"{self.label('pledges', 'category', r.category)}: US${fmt_num(r.amount_usd_bn)} billion"
+                                           for r in whole.itertuples())} if chart else None,
+            })
         all_pledges = self.v.tables["pledges"].sort_values(["partner_id", "announced_on", "pledge_id"])
         if len(all_pledges) > PER_PAGE:
             self.list_pages("pledges/all", all_pledges, "Every pledge", self.pledges_table, "pledges/", "Pledges")
         rel = self.at("pledges/index.md")
         table = self.pledges_table(all_pledges.head(PER_PAGE))
         table.table_id = "pledges"
-        self.write(
-            rel,
-            "pledges.md.j2",
-            table=table,
-            total=len(all_pledges),
-            by_partner=by_partner.to_dict("records"),
-            svg=Markup(chart),
-            by_category=[
-                {**r, "label": self.label("pledges", "category", r["category"])} for r in by_category.to_dict("records")
-            ],
-        )
+        self.write(rel, "pledges.md.j2", table=table, total=len(all_pledges), groups=groups)
+
+    def methodology_page(self) -> None:
+        """The method, with every combination rule listed from the data."""
+        c = coverage(self.v)
+        kinds = self.v.pkg.enum_labels("combination_rules", "kind")
+        rules = self.v.tables["combination_rules"].sort_values(["authority", "valid_from", "rule_id"])
+        groups = []
+        for authority, label in self.v.pkg.enum_labels("tariff_rates", "authority").items():
+            mine = rules[rules["authority"] == authority]
+            if not len(mine):
+                continue
+            groups.append({"id": authority, "title": f"Rules on the {label} layer", "rules": [
+                {"rule_id": r.rule_id, "summary": r.summary, "kind_label": kinds[r.kind],
+                 "who": "all partners" if r.partner_id == "WLD" else self.partner_names[r.partner_id],
+                 "period": f"from {day(r.valid_from)}" + (f" until {day(r.valid_until - pd.Timedelta(days=1))}"
+                                                           if not pd.isna(r.valid_until) else ""),
+                 "legal_instrument": r.legal_instrument, "source": self.source_cell(r.source_id),
+                 "source2": self.source_cell(r.second_source_id)} for r in mine.itertuples()]})
+        self.write(self.at("methodology/index.md"), "methodology.md.j2", rule_groups=groups, rule_count=len(rules),
+                   latest=c["latest"], tracker_only=c["tracker_only"])
 
     def agreements_pages(self) -> None:
         agreements = self.v.tables["agreements"].sort_values(["announced_on", "agreement_id"], ascending=[False, True])

@@ -23,8 +23,10 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # One quick pass per cell; only a cell with one of these goes through the checks of safe_text.
 SUSPECT = re.compile(r"^[=+\-@\t\r]|[<&\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|script\s*:|data:", re.IGNORECASE)
-# Dates that may lie after data_as_of because they are scheduled, not past facts.
+# Dates that may lie after data_as_of because they are scheduled, not past facts (and a document may be
+# published after the facts it reports).
 SCHEDULED = {
+    ("sources", "published_on"),
     ("tariff_rates", "ended_on"),
     ("pledges", "due_by"),
     ("combination_rules", "valid_until"),
@@ -32,6 +34,7 @@ SCHEDULED = {
 }
 
 
+SCHEDULED_EVENTS = {"deadline", "hearing"}  # an event of these kinds may be due after data_as_of
 SLUG_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
@@ -192,8 +195,10 @@ def dates_in_range(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
                 d = _date(r[field])
                 if d is None:
                     continue
-                scheduled = (name, field) in SCHEDULED or (
-                    name == "tariff_rates" and field == "effective_from" and r["stage"] == "announced"
+                scheduled = (
+                    (name, field) in SCHEDULED
+                    or (name == "tariff_rates" and field == "effective_from" and r["stage"] == "announced")
+                    or (name == "events" and r["kind"] in SCHEDULED_EVENTS)
                 )
                 if name == "events" and field == "date" and d < EARLIEST_EVENT:
                     out.append(_at(t, i, field, f"date {d} is before 2025-01-01; the timeline starts in 2025"))
@@ -290,7 +295,108 @@ def sourced(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
     return out
 
 
-RULES = (strict_formats, rate_periods, no_overlapping_layers, dates_in_range, safe_text, sourced)
+def combination_rules(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
+    """A rule's period runs forward; each kind fills the columns it needs and no others; and no two rules
+    contradict each other (each excluding the other's layer for the same partner on the same day)."""
+    t, out = tables["combination_rules"], []
+    needs = {
+        "excludes": ("by_authority", "by_authority names the layer whose presence excludes this one"),
+        "exempts": ("", "an exemption names the goods: a product_scope or a condition"),
+        "ceiling": ("", ""),
+    }
+    for i, r in enumerate(t.rows):
+        start, end = _date(r["valid_from"]), _date(r["valid_until"])
+        if start and end and end <= start:
+            out.append(_at(t, i, "valid_until", f"valid_until {end} is not after valid_from {start}; valid_until is "
+                                                "the first day the rule no longer holds"))
+        kind = r["kind"]
+        if kind == "excludes" and not r["by_authority"]:
+            out.append(_at(t, i, "by_authority", f"an excludes rule needs by_authority: {needs[kind][1]}"))
+        if kind != "excludes":
+            for col in ("by_authority", "by_measure", "by_product_scope"):
+                if r[col]:
+                    out.append(_at(t, i, col, f"{col} is only for excludes rules; clear it or change kind to excludes"))
+        if kind == "exempts" and not (r["product_scope"] or r["condition"]) and r["partner_id"] == "WLD":
+            out.append(_at(t, i, "product_scope", f"{needs[kind][1]} (only one partner's goods can be exempt as a "
+                                                  "whole); fill product_scope or condition"))
+        if kind != "exempts" and r["condition"]:
+            out.append(_at(t, i, "condition", "condition is only for exempts rules; clear it"))
+    excludes = [(i, r) for i, r in enumerate(t.rows) if r["kind"] == "excludes"]
+
+    def covers(side: tuple, other: tuple) -> bool:  # a rule's side (authority, measure, scope) reaches a layer
+        return side[0] == other[0] and (not side[1] or not other[1] or side[1] == other[1]) and (
+            not side[2] or not other[2] or side[2] == other[2])
+
+    for (i, a), (j, b) in itertools.combinations(excludes, 2):
+        if not ({a["partner_id"], b["partner_id"]} & {"WLD"} or a["partner_id"] == b["partner_id"]):
+            continue
+        sa, ea = _date(a["valid_from"]) or date.min, _date(a["valid_until"]) or date.max
+        sb, eb = _date(b["valid_from"]) or date.min, _date(b["valid_until"]) or date.max
+        if not (sa < eb and sb < ea):
+            continue
+        a_target = (a["authority"], a["measure"], a["product_scope"])
+        a_by = (a["by_authority"], a["by_measure"], a["by_product_scope"])
+        b_target = (b["authority"], b["measure"], b["product_scope"])
+        b_by = (b["by_authority"], b["by_measure"], b["by_product_scope"])
+        if covers(a_target, b_by) and covers(b_target, a_by):
+            out.append(_at(t, j, "kind", f"contradicts {a['rule_id']} (line {t.lines[i]}): each rule excludes the "
+                                         "other's layer for the same partner and days; end one of them, or narrow "
+                                         "its product_scope"))
+    return out
+
+
+WORD = re.compile(r"[a-z0-9]+")
+
+
+def likely_duplicate_events(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
+    """Warn about events that are probably the same fact twice: same partner and kind, dates at most a day
+    apart, near-identical titles (most of their words shared)."""
+    t, out = tables["events"], []
+    by_partner: dict[str, list] = {}
+    for i, r in enumerate(t.rows):
+        d = _date(r["date"])
+        if d:
+            key = (r["partner_id"], r["kind"])
+            by_partner.setdefault(key, []).append((d, i, set(WORD.findall(r["title"].lower()))))
+    for rows in by_partner.values():
+        rows.sort()
+        for k, (d1, i1, w1) in enumerate(rows):
+            for d2, i2, w2 in rows[k + 1 :]:
+                if (d2 - d1).days > 1:
+                    break
+                shared = w1 & w2
+                if len(shared) >= 4 and len(shared) / len(w1 | w2) >= 0.6:
+                    first, second = sorted((i1, i2))
+                    out.append(_at(t, second, "title", f"likely the same event as {t.rows[first]['event_id']} "
+                                   f"(line {t.lines[first]}): same partner and kind, dates a day apart or less, near-identical "
+                                   "titles; merge them (keep the better-sourced row, put the other's source in "
+                                   "second_source_id) or make the titles say how they differ", level="warning"))
+    return out
+
+
+def pledge_amounts(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
+    """A yearly amount says from which year (and until which, unless open-ended); years run forward."""
+    t, out = tables["pledges"], []
+    for i, r in enumerate(t.rows):
+        if r["amount_basis"] == "per-year" and r["amount_usd_bn"] and not r["first_year"]:
+            out.append(_at(t, i, "first_year", "a per-year amount needs first_year (and last_year unless it has no "
+                                               "end): the years it is pledged for; say in notes how they were set"))
+        if r["first_year"].isdigit() and r["last_year"].isdigit() and int(r["last_year"]) < int(r["first_year"]):
+            out.append(_at(t, i, "last_year", f"last_year {r['last_year']} is before first_year {r['first_year']}"))
+    return out
+
+
+RULES = (
+    strict_formats,
+    rate_periods,
+    no_overlapping_layers,
+    dates_in_range,
+    safe_text,
+    sourced,
+    combination_rules,
+    pledge_amounts,
+    likely_duplicate_events,
+)
 
 
 def check(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
