@@ -23,6 +23,7 @@ import io
 import json
 import os
 import platform
+import random
 import shutil
 import socket
 import subprocess
@@ -37,7 +38,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-RESOURCES = ("partners", "sources", "tariff_rates", "agreements", "pledges", "events")
+sys.path.insert(0, str(REPO / "build"))
+from tariff_ledger.package import RESOURCES  # noqa: E402  (the one list of resources)
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -57,8 +60,20 @@ def write(path: Path, fields: list[str], rows: list[dict]) -> None:
         w.writerows(rows)
 
 
+def scramble(text: str, k: int) -> str:
+    """The same length and shape, other words: the letters mapped by a shuffled alphabet of clone k's own."""
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    random.Random(k).shuffle(letters)
+    return text.lower().translate(str.maketrans("abcdefghijklmnopqrstuvwxyz", "".join(letters)))
+
+
 def clone_id(value: str, k: int) -> str:
     return f"{value}-x{k}" if value and k else value
+
+
+# Not cloned: partners, and what describes instruments rather than the record's rows (the combination
+# rules, the product lists and their codes), which does not multiply with the rows.
+FIXED = ("partners", "combination_rules", "product_lists", "product_codes")
 
 
 def make_package(scale: int, dest: Path) -> int:
@@ -68,15 +83,24 @@ def make_package(scale: int, dest: Path) -> int:
     for name in ("schemas", "overrides"):
         shutil.copytree(REPO / name, dest / name)
     # The hand-written pages and assets only; generated pages are made by the build.
-    shutil.copytree(REPO / "site_src" / "assets", dest / "site_src" / "assets",
-                    ignore=shutil.ignore_patterns("generated"))
-    for page in ("methodology.md", "contributing.md"):
-        shutil.copy2(REPO / "site_src" / page, dest / "site_src" / page)
+    shutil.copytree(
+        REPO / "site_src" / "assets", dest / "site_src" / "assets", ignore=shutil.ignore_patterns("generated")
+    )
+    shutil.copy2(REPO / "site_src" / "contributing.md", dest / "site_src" / "contributing.md")
     (dest / "datasets").mkdir()
     total = 0
+    # Only the sources that cloned rows cite are cloned (a source cited by a rule, a list or in notes is not).
+    cloned_sources = {
+        r[c]
+        for n in RESOURCES
+        if n not in FIXED and n != "sources"
+        for r in read(REPO / "datasets" / f"{n}.csv")[1]
+        for c in ("source_id", "second_source_id")
+        if r.get(c)
+    }
     for name in RESOURCES:
         fields, rows = read(REPO / "datasets" / f"{name}.csv")
-        if name == "partners":
+        if name in FIXED:
             out = rows
         else:
             # Enacted rates of one partner and layer may not overlap: number them within their layer, so
@@ -84,7 +108,13 @@ def make_package(scale: int, dest: Path) -> int:
             slot, seen, old = {}, {}, set()
             for r in rows:
                 if name == "tariff_rates" and r["stage"] == "enacted":
-                    layer = (r["partner_id"], r["authority"], r["product_scope"], r["rate_basis"] == "in-quota")
+                    layer = (
+                        r["partner_id"],
+                        r["authority"],
+                        r["measure"],
+                        r["product_scope"],
+                        r["rate_basis"] == "in-quota",
+                    )
                     slot[r["rate_id"]] = (seen.setdefault(layer, 0), layer)
                     seen[layer] += 1
                     if r["effective_from"] < "2024-12-01":
@@ -92,22 +122,37 @@ def make_package(scale: int, dest: Path) -> int:
             out = []
             for k in range(scale):
                 for r in rows:
+                    if k and name == "sources" and r["source_id"] not in cloned_sources:
+                        continue
                     c = dict(r)
                     c[fields[0]] = clone_id(r[fields[0]], k)
-                    for ref in ("source_id", "second_source_id", "agreement_id", "part_of"):
+                    if name == "events" and k:
+                        c["milestone"] = ""  # a key moment happens once
+                        c["title"] = scramble(r["title"], k)  # a clone is not a duplicate of its original
+                    for ref in ("source_id", "second_source_id", "agreement_id", "part_of", "list_id"):
                         if ref in c:
                             c[ref] = clone_id(r[ref], k)
                     if name == "sources" and k:
                         c["url"] = f"{r['url']}#x{k}"
                     if name == "tariff_rates" and k and r["stage"] == "enacted" and slot[r["rate_id"]][1] in old:
-                        c.update(stage="threatened", effective_from="", ended_on="", end_reason="", retroactive_to="",
-                                 announced_on=r["announced_on"] or r["effective_from"])
+                        c.update(
+                            stage="threatened",
+                            effective_from="",
+                            ended_on="",
+                            end_reason="",
+                            retroactive_to="",
+                            announced_on=r["announced_on"] or r["effective_from"],
+                        )
                     elif name == "tariff_rates" and k and r["stage"] == "enacted":
                         j, layer = slot[r["rate_id"]]
                         start = date(2024, 12, 1) - timedelta(days=2 * ((k - 1) * seen[layer] + j))
-                        c.update(effective_from=start.isoformat(), ended_on=(start + timedelta(days=1)).isoformat(),
-                                 end_reason="superseded", retroactive_to="",
-                                 announced_on=(start - timedelta(days=5)).isoformat())
+                        c.update(
+                            effective_from=start.isoformat(),
+                            ended_on=(start + timedelta(days=1)).isoformat(),
+                            end_reason="superseded",
+                            retroactive_to="",
+                            announced_on=(start - timedelta(days=5)).isoformat(),
+                        )
                     out.append(c)
         write(dest / "datasets" / f"{name}.csv", fields, out)
         total += len(out)
@@ -150,21 +195,27 @@ def measure(scale: int, work: Path, repeat: int) -> dict:
     rows = make_package(scale, root)
     tl = str(VENV_BIN / "tariff-ledger")
     validate_s, validate_rss = best_of(repeat, [tl, "validate"], root)
-    frictionless_s, frictionless_rss = best_of(repeat, [str(VENV_BIN / "frictionless"), "validate",
-                                                        "datapackage.json"], root)
+    frictionless_s, frictionless_rss = best_of(
+        repeat, [str(VENV_BIN / "frictionless"), "validate", "datapackage.json"], root
+    )
     build_s, build_rss, code = timed([tl, "build"], root)
     assert code == 0, f"build failed at {scale}x"
-    mkdocs_s, mkdocs_rss, code = timed([str(VENV_BIN / "mkdocs"), "build", "--strict", "-d", str(root / "site-bare")],
-                                       root)
+    mkdocs_s, mkdocs_rss, code = timed(
+        [str(VENV_BIN / "mkdocs"), "build", "--strict", "-d", str(root / "site-bare")], root
+    )
     assert code == 0, f"bare mkdocs build failed at {scale}x"
     result = {
-        "scale": scale, "rows": rows,
-        "validate_seconds": round(validate_s, 3), "frictionless_seconds": round(frictionless_s, 3),
+        "scale": scale,
+        "rows": rows,
+        "validate_seconds": round(validate_s, 3),
+        "frictionless_seconds": round(frictionless_s, 3),
         "validate_vs_frictionless": round(validate_s / frictionless_s, 3),
-        "build_seconds": round(build_s, 2), "mkdocs_seconds": round(mkdocs_s, 2),
+        "build_seconds": round(build_s, 2),
+        "mkdocs_seconds": round(mkdocs_s, 2),
         "build_seconds_per_1000_rows": round(1000 * build_s / rows, 3),
         "peak_rss_bytes": max(validate_rss, build_rss),
-        "peak_rss_frictionless_bytes": frictionless_rss, "peak_rss_mkdocs_bytes": mkdocs_rss,
+        "peak_rss_frictionless_bytes": frictionless_rss,
+        "peak_rss_mkdocs_bytes": mkdocs_rss,
     }
     result.update(site_figures(root / "site"))
     return result
@@ -212,11 +263,16 @@ def transfer_bytes(base: str, path: str) -> int:
 
     sizes: dict[str, int] = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                                                    "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
         page = browser.new_page()
-        page.on("response", lambda r: sizes.__setitem__(r.url, len(gzip.compress(r.body(), 6)))
-                if r.url.startswith(base) and r.ok else None)
+        page.on(
+            "response",
+            lambda r: (
+                sizes.__setitem__(r.url, len(gzip.compress(r.body(), 6))) if r.url.startswith(base) and r.ok else None
+            ),
+        )
         page.goto(base + path)
         page.wait_for_load_state("networkidle")
         browser.close()
@@ -228,9 +284,16 @@ def lighthouse(base: str, path: str) -> dict | None:
     if not cli.exists():
         return None
     out = Path(tempfile.mkdtemp()) / "lh.json"
-    cmd = [str(cli), base + path, "--quiet", "--output=json", f"--output-path={out}", "--form-factor=mobile",
-           "--only-categories=performance,accessibility,best-practices,seo",
-           "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking"]
+    cmd = [
+        str(cli),
+        base + path,
+        "--quiet",
+        "--output=json",
+        f"--output-path={out}",
+        "--form-factor=mobile",
+        "--only-categories=performance,accessibility,best-practices,seo",
+        "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking",
+    ]
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
     subprocess.run(cmd, env=env, capture_output=True, check=False, timeout=300)
     if not out.exists():
@@ -245,8 +308,13 @@ def preview_latency(work: Path) -> float:
     root.mkdir()
     make_package(1, root)
     port = free_port()
-    proc = subprocess.Popen([str(VENV_BIN / "tariff-ledger"), "serve", "--addr", f"127.0.0.1:{port}"], cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "tariff-ledger"), "serve", "--addr", f"127.0.0.1:{port}"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/partners/kor/"
 
     def page() -> str:
@@ -280,10 +348,25 @@ def preview_latency(work: Path) -> float:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal"))) // 1024 // 1024
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = (
+        int(
+            next(
+                line.split()[1]
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            )
+        )
+        // 1024
+        // 1024
+    )
     return f"{os.cpu_count()} CPUs ({cpu}), {mem} GiB RAM, Python {platform.python_version()}, {platform.platform()}"
 
 
@@ -305,24 +388,40 @@ def main() -> int:
                 base, server = serve_static(work / "x1" / "site")
                 try:
                     for path in ("/", "/partners/kor/"):
-                        reader[path] = {"transfer_gzip_bytes": transfer_bytes(base, path),
-                                        "lighthouse": lighthouse(base, path)}
+                        reader[path] = {
+                            "transfer_gzip_bytes": transfer_bytes(base, path),
+                            "lighthouse": lighthouse(base, path),
+                        }
                 finally:
                     server.shutdown()
                 reader["preview_seconds"] = round(preview_latency(work), 2)
-    cols = ["scale", "rows", "validate_seconds", "frictionless_seconds", "validate_vs_frictionless", "build_seconds",
-            "mkdocs_seconds", "build_seconds_per_1000_rows", "peak_rss_bytes", "pages", "largest_page_bytes",
-            "site_bytes", "search_index_bytes"]
+    cols = [
+        "scale",
+        "rows",
+        "validate_seconds",
+        "frictionless_seconds",
+        "validate_vs_frictionless",
+        "build_seconds",
+        "mkdocs_seconds",
+        "build_seconds_per_1000_rows",
+        "peak_rss_bytes",
+        "pages",
+        "largest_page_bytes",
+        "site_bytes",
+        "search_index_bytes",
+    ]
     print("\n| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in results:
         print("| " + " | ".join(str(r[c]) for c in cols) + " |")
-    print(f"\nlargest pages: " + ", ".join(f"{r['scale']}x {r['largest_page']}" for r in results))
+    print("\nlargest pages: " + ", ".join(f"{r['scale']}x {r['largest_page']}" for r in results))
     for path, figures in reader.items():
         print(f"1x reader {path}: {figures}")
     largest = dict(results[-1])
     largest["preview_seconds_1x"] = reader.get("preview_seconds")
-    largest["transfer_gzip_bytes_1x"] = {p: f["transfer_gzip_bytes"] for p, f in reader.items() if p != "preview_seconds"}
+    largest["transfer_gzip_bytes_1x"] = {
+        p: f["transfer_gzip_bytes"] for p, f in reader.items() if p != "preview_seconds"
+    }
     largest["lighthouse_1x"] = {p: f["lighthouse"] for p, f in reader.items() if p != "preview_seconds"}
     print(json.dumps(largest, sort_keys=True))
     return 0

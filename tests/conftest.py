@@ -28,7 +28,9 @@ def copy_package(dest: Path) -> Path:
     shutil.copytree(
         REPO / "site_src",
         dest / "site_src",
-        ignore=lambda d, names: [n for n in names if (Path(d) / n).relative_to(REPO / "site_src").as_posix() in GENERATED],
+        ignore=lambda d, names: [
+            n for n in names if (Path(d) / n).relative_to(REPO / "site_src").as_posix() in GENERATED
+        ],
     )
     return dest
 

@@ -35,7 +35,8 @@ def apply(root, op):
 
 
 def last_line(root, op):
-    return str(len((root / "datasets" / f"{op[1]}.csv").read_text(encoding="utf-8").splitlines()))
+    path = root / op[1] if op[1].endswith(".csv") else root / "datasets" / f"{op[1]}.csv"
+    return str(len(path.read_bytes().splitlines()))
 
 
 def test_corpus_is_large_and_covers_every_category():

@@ -140,7 +140,9 @@ def test_http_url_is_rejected(pkg):
 
 def test_markdown_javascript_link_in_text(pkg):
     line = set_cell(pkg, "events", 1, summary="See [the deal](javascript:alert(1)) here")
-    assert only_errors(pkg) == [f"datasets/events.csv:{line}:{col('events', 'summary')}: summary contains a script or data URL; remove it"]
+    assert only_errors(pkg) == [
+        f"datasets/events.csv:{line}:{col('events', 'summary')}: summary contains a script or data URL; remove it"
+    ]
 
 
 @pytest.fixture
@@ -162,7 +164,11 @@ def test_period_that_ends_before_it_starts(pkg, enacted_row):
 def test_enacted_row_needs_effective_from(pkg, enacted_row):
     i, _ = enacted_row
     line = set_cell(pkg, "tariff_rates", i, effective_from="")
-    assert [m for m in only_errors(pkg) if f":{col('tariff_rates', 'effective_from')}: an enacted rate needs effective_from" in m] == [
+    assert [
+        m
+        for m in only_errors(pkg)
+        if f":{col('tariff_rates', 'effective_from')}: an enacted rate needs effective_from" in m
+    ] == [
         f"datasets/tariff_rates.csv:{line}:{col('tariff_rates', 'effective_from')}: an enacted rate needs effective_from: the first day it applied "
         "(or change stage to threatened/announced)"
     ]

@@ -28,6 +28,8 @@ AUTHORITY_SLOT = {
 # The kinds of good a card shows first (the rest fold under "more kinds of goods", unless the partner has a
 # rate of its own on them).
 FIRST_SCOPES = {"all-goods", "autos", "auto-parts", "steel", "aluminum", "copper", "pharmaceuticals", "semiconductors"}
+# Agreement kinds that make a deal (the first four) or a step in one.
+DEAL_KINDS = ("trade-agreement", "agreement-on-reciprocal-trade", "framework", "joint-statement", "mou", "arrangement")
 SLOT_LABEL = {1: "IEEPA", 2: "Section 232", 3: "Section 122", 4: "Section 301", 5: "Section 338", 6: "Other"}
 
 
@@ -36,7 +38,7 @@ def pct(x: float | None) -> str:
 
 
 def years_text(first, last) -> str:
-    """", 2026–2028", ", from 2025" or "" for a pledge's years."""
+    """ ", 2026–2028", ", from 2025" or "" for a pledge's years."""
     if pd.isna(first):
         return ""
     return f", {int(first)}–{int(last)}" if not pd.isna(last) else f", from {int(first)}"
@@ -80,7 +82,9 @@ def rate_words(a: Answer | None) -> tuple[str, str]:
     if a.value is None or (a.unrated and not a.additional and a.ceiling is None):
         return "A fee, no single rate", ""
     if a.ceiling is not None and a.additional:
-        return pct(a.ceiling + a.additional), f"a {pct(a.ceiling)} ceiling including the normal duty, plus {pct(a.additional)}"
+        return pct(
+            a.ceiling + a.additional
+        ), f"a {pct(a.ceiling)} ceiling including the normal duty, plus {pct(a.additional)}"
     if a.ceiling is not None:
         return pct(a.ceiling), "including the normal duty"
     return pct(a.additional), "on top of the normal duty"
@@ -136,9 +140,8 @@ class CardBuilder:
 
     def card(self, p: dict, on: pd.Timestamp) -> list[Line]:
         pid = p["partner_id"]
-        owners = self.v.owners[pid]
-        rates = self.v.tables["tariff_rates"]
-        mine = rates[rates["partner_id"].isin(owners)]
+        if (pid, on) in self.cards:
+            return self.cards[(pid, on)]
         lines = []
         for scope in self.v.scopes.get(pid, []):
             periods = self.v.answers.get((pid, scope, ""), [])
@@ -149,9 +152,14 @@ class CardBuilder:
             i = periods.index(now)
             i0 = unchanged_since(periods, i)
             rate, basis = rate_words(a)
-            line = Line(scope, self.heading(pid, scope, p.get("adjective", "")), rate, basis,
-                        first=scope in FIRST_SCOPES or any(x.via != "WLD" for x in a.applies),
-                        short=self.label("tariff_rates", "product_scope", scope).lower())
+            line = Line(
+                scope,
+                self.heading(pid, scope, p.get("adjective", "")),
+                rate,
+                basis,
+                first=scope in FIRST_SCOPES or any(x.via != "WLD" for x in a.applies),
+                short=self.label("tariff_rates", "product_scope", scope).lower(),
+            )
             line.layers = [self.layer_link(x.rate_id, pid, x.via, with_rate=len(a.applies) > 1) for x in a.applies]
             line.not_applied = [
                 (self.layer_link(x.rate_id, pid, x.via, with_rate=True), self.rule_link(rule)) for x, rule in a.excluded
@@ -159,8 +167,11 @@ class CardBuilder:
             if a.applies:
                 line.since = day(periods[i0].start)
                 took = max(
-                    (self.v.rate_records[x.rate_id]["effective_from"] for x in a.applies
-                     if not pd.isna(self.v.rate_records[x.rate_id]["retroactive_to"])),
+                    (
+                        self.v.rate_records[x.rate_id]["effective_from"]
+                        for x in a.applies
+                        if not pd.isna(self.v.rate_records[x.rate_id]["retroactive_to"])
+                    ),
                     default=None,
                 )
                 if took is not None and took > periods[i0].start:
@@ -168,8 +179,8 @@ class CardBuilder:
             if i0 > 0:
                 r, b = rate_words(periods[i0 - 1].answer)
                 line.before = f"{r} {b}".strip() + f" (until {day(periods[i0].start)})"
-            line.next = self.scheduled(mine, scope, on, a, pid)
-            line.threats = self.threats(mine, scope, on, pid)
+            line.next = self.scheduled(pid, scope, on, a)
+            line.threats = self.threats(pid, scope, on)
             for c in self.v.conditions.get(pid, []):
                 alt = derive.answer_on(self.v, pid, scope, on, c)
                 if alt is not None and alt.answer.key() != a.key():
@@ -178,33 +189,22 @@ class CardBuilder:
                     line.conditions.append((name, f"{r} {b}".strip()))
             if scope == "all-goods" or a.applies or line.next or line.threats:
                 lines.append(line)
+        self.cards[(pid, on)] = lines
         return lines
 
-    @staticmethod
-    def pending(rows: pd.DataFrame, mine: pd.DataFrame) -> pd.DataFrame:
-        """Stated rows (threatened, or announced for a later date) that no later decision on the same
-        partner, authority, measure and scope has overtaken: still the next step, or a live threat."""
-        acted = mine[mine["stage"] != "threatened"]
-        decided = acted["announced_on"].fillna(acted["effective_from"])
-        keep = [
-            not ((acted["partner_id"] == r.partner_id) & (acted["authority"] == r.authority)
-                 & (acted["measure"] == r.measure) & (acted["product_scope"] == r.product_scope)
-                 & (acted["rate_id"] != r.rate_id)
-                 & ((decided > r.announced_on) | (acted["ended_on"] > r.announced_on))).any()
-            # a later decision on the layer, or its end (a threat to raise a struck-down tariff is moot)
-            for r in rows.itertuples()
-        ]
-        return rows[keep] if len(rows) else rows
+    def stated(self, pid: str, scope: str, stage: str) -> list[dict]:
+        """The partner's (and its bloc's and WLD's) stated rows of a stage for these goods still pending."""
+        return [self.v.rate_records[rid] for o in self.v.owners[pid] for rid in self.stated_rows.get((o, scope, stage), [])]
 
-    def scheduled(self, mine: pd.DataFrame, scope: str, on: pd.Timestamp, a: Answer, pid: str) -> list[Link]:
+    def scheduled(self, pid: str, scope: str, on: pd.Timestamp, a: Answer) -> list[Link]:
         out = []
-        soon = mine[(mine["stage"] == "announced") & (mine["product_scope"] == scope)]
-        soon = self.pending(soon[soon["effective_from"].isna() | (soon["effective_from"] > on)], mine)
-        for r in soon.sort_values(["effective_from", "rate_id"]).itertuples():
-            when = f"from {day(r.effective_from)}" if not pd.isna(r.effective_from) else "date not fixed"
-            rate = pct(r.rate_pct) if not pd.isna(r.rate_pct) else "a measure"
-            out.append(Link(f"{rate} {when} (announced, {self.label('tariff_rates', 'authority', r.authority)})",
-                            self.row_href("tariff_rates", r.rate_id, r.partner_id, pid)))
+        soon = [r for r in self.stated(pid, scope, "announced") if pd.isna(r["effective_from"]) or r["effective_from"] > on]
+        for r in sorted(soon, key=lambda r: (pd.Timestamp.max if pd.isna(r["effective_from"]) else r["effective_from"],
+                                             r["rate_id"])):
+            when = f"from {day(r['effective_from'])}" if not pd.isna(r["effective_from"]) else "date not fixed"
+            rate = pct(r["rate_pct"]) if not pd.isna(r["rate_pct"]) else "a measure"
+            out.append(Link(f"{rate} {when} (announced, {self.label('tariff_rates', 'authority', r['authority'])})",
+                            self.row_href("tariff_rates", r["rate_id"], r["partner_id"], pid)))
         for x in a.applies:
             r = self.v.rate_records[x.rate_id]
             if not pd.isna(r["ended_on"]) and r["ended_on"] > on:
@@ -213,34 +213,35 @@ class CardBuilder:
                                 self.row_href("tariff_rates", x.rate_id, r["partner_id"], pid)))
         return out
 
-    def threats(self, mine: pd.DataFrame, scope: str, on: pd.Timestamp, pid: str) -> list[Link]:
-        """Threats still live: no later row of the same partner, authority, measure and scope acted on them."""
-        said = mine[(mine["stage"] == "threatened") & (mine["product_scope"] == scope) & (mine["announced_on"] <= on)]
+    def threats(self, pid: str, scope: str, on: pd.Timestamp) -> list[Link]:
+        """Threats still live: no later decision on the layer (derive.pending_stated)."""
+        said = [r for r in self.stated(pid, scope, "threatened") if r["announced_on"] <= on]
         return [
-            Link(f"{pct(r.rate_pct) if not pd.isna(r.rate_pct) else 'a tariff'} threatened on {day(r.announced_on)}",
-                 self.row_href("tariff_rates", r.rate_id, r.partner_id, pid))
-            for r in self.pending(said, mine).sort_values(["announced_on", "rate_id"]).itertuples()
+            Link(f"{pct(r['rate_pct']) if not pd.isna(r['rate_pct']) else 'a tariff'} threatened on {day(r['announced_on'])}",
+                 self.row_href("tariff_rates", r["rate_id"], r["partner_id"], pid))
+            for r in sorted(said, key=lambda r: (r["announced_on"], r["rate_id"]))
         ]
 
     def main_deal(self, p: dict) -> dict | None:
         """The partner's main deal: the first agreement that set a headline rate (a side document, such as a
         critical-minerals framework, does not), else its first trade agreement or framework; and the latest
         step since, where there is one."""
-        ags = self.v.tables["agreements"]
-        own = ags[ags["partner_id"].isin({p["partner_id"], p["member_of"]} - {""})].sort_values(
-            ["announced_on", "agreement_id"])
-        rated = own[own["headline_rate_pct"].notna()]
-        pick = rated if len(rated) else own[own["kind"].isin(["trade-agreement", "agreement-on-reciprocal-trade",
-                                                              "framework", "joint-statement"])]
-        if not len(pick):
+        pid = p["partner_id"]
+        if pid in self.deals:
+            return self.deals[pid]
+        own = sorted((r for o in (pid, p["member_of"]) if o for r in self.records_of("agreements", o)),
+                     key=lambda r: (r["announced_on"], r["agreement_id"]))
+        rated = [r for r in own if not pd.isna(r["headline_rate_pct"])]
+        pick = rated or [r for r in own if r["kind"] in DEAL_KINDS[:4]]
+        if not pick:
+            self.deals[pid] = None
             return None
-        r = pick.iloc[0]
-        later = own[(own["announced_on"] > r["announced_on"]) & own["kind"].isin(
-            ["trade-agreement", "agreement-on-reciprocal-trade", "framework", "joint-statement", "mou", "arrangement"])]
-        last = later.iloc[-1] if len(later) else None
-        return {
+        r = pick[0]
+        later = [x for x in own if x["announced_on"] > r["announced_on"] and x["kind"] in DEAL_KINDS]
+        last = later[-1] if later else None
+        self.deals[pid] = {
             "title": r["title"],
-            "href": self.row_href("agreements", r["agreement_id"], r["partner_id"], p["partner_id"]),
+            "href": self.row_href("agreements", r["agreement_id"], r["partner_id"], pid),
             "announced": day(r["announced_on"]),
             "signed": day(r["signed_on"]),
             "status": self.label("agreements", "status", r["status"]).lower(),
@@ -249,35 +250,38 @@ class CardBuilder:
             "latest": None if last is None else {
                 "title": last["title"], "announced": day(last["announced_on"]),
                 "status": self.label("agreements", "status", last["status"]).lower(),
-                "href": self.row_href("agreements", last["agreement_id"], last["partner_id"], p["partner_id"])},
+                "href": self.row_href("agreements", last["agreement_id"], last["partner_id"], pid)},
         }
+        return self.deals[pid]
 
     def pledge_lines(self, pid: str) -> list[dict]:
         """Pledges in plain numbers, by who pledges: totals and yearly amounts are never added together,
         and a part is shown inside its whole."""
-        pl = self.v.tables["pledges"]
-        mine = pl[pl["partner_id"] == pid]
-        parts = mine[mine["part_of"] != ""]
+        mine = self.records_of("pledges", pid)
         out = []
         for who in ("government", "both", "companies", "unclear"):
-            rows = mine[(mine["pledged_by"] == who) & (mine["part_of"] == "")]
-            if not len(rows):
+            rows = [r for r in mine if r["pledged_by"] == who and not r["part_of"]]
+            if not rows:
                 continue
-            items = []
-            for r in rows.sort_values(["amount_usd_bn", "pledge_id"], ascending=[False, True]).itertuples():
-                items.append({"text": self.pledge_words(r), "href": f"#{r.pledge_id}",
-                              "parts": [self.pledge_words(x) for x in parts[parts["part_of"] == r.pledge_id].itertuples()],
-                              "binding": self.label("pledges", "binding", r.binding).lower()})
+            rows.sort(key=lambda r: (-(0 if pd.isna(r["amount_usd_bn"]) else r["amount_usd_bn"]), r["pledge_id"]))
+            items = [
+                {
+                    "text": self.pledge_words(r),
+                    "href": f"#{r['pledge_id']}",
+                    "parts": [self.pledge_words(x) for x in mine if x["part_of"] == r["pledge_id"]],
+                    "binding": self.label("pledges", "binding", r["binding"]).lower(),
+                }
+                for r in rows
+            ]
             out.append({"who": self.label("pledges", "pledged_by", who), "entries": items})
         return out
 
-    def pledge_words(self, r) -> str:
-        what = self.label("pledges", "category", r.category).lower()
-        if pd.isna(r.amount_usd_bn):
-            return f"{what}: {r.description}"
-        amount = f"US${r.amount_usd_bn:,.1f}".rstrip("0").rstrip(".") + "bn"
-        if r.amount_basis == "per-year":
-            years = years_text(r.first_year, r.last_year)
-            return f"{amount} a year of {what}{years}"
-        span = f" ({r.horizon})" if r.horizon else ""
+    def pledge_words(self, r: dict) -> str:
+        what = self.label("pledges", "category", r["category"]).lower()
+        if pd.isna(r["amount_usd_bn"]):
+            return f"{what}: {r['description']}"
+        amount = f"US${r['amount_usd_bn']:,.1f}".rstrip("0").rstrip(".") + "bn"
+        if r["amount_basis"] == "per-year":
+            return f"{amount} a year of {what}{years_text(r['first_year'], r['last_year'])}"
+        span = f" ({r['horizon']})" if r["horizon"] else ""
         return f"{amount} of {what}{span}"

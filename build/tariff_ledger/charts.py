@@ -226,8 +226,10 @@ def _step_canvases(series: list[Series], frame: Frame) -> list[tuple[str, _Canva
         longest = max((len(s.end_label) for s in series), default=0)
         right = int(0.6 * font * longest) + 12 if longest else 10
         c = _Canvas(width, height, 36 if narrow else 44, right, 12, font + 12, frame)
-        shown = [(c.x(d), str(i + 1) if narrow else s)
-                 for i, (d, s) in enumerate(x for x in frame.moments if frame.start <= x[0] <= frame.end)]
+        shown = [
+            (c.x(d), str(i + 1) if narrow else s)
+            for i, (d, s) in enumerate(x for x in frame.moments if frame.start <= x[0] <= frame.end)
+        ]
         rows = 1 + max(_rows(shown, font), default=-1)
         c.y0 = 12 + (rows * (font + 3) + 4 if shown else 0)
         out.append(("narrow" if narrow else "wide", c))
@@ -254,8 +256,10 @@ def step_chart(series: list[Series], frame: Frame, value_labels: bool = True) ->
 def series_paths(series: Series, frame: Frame) -> dict[str, list[str]]:
     """A series' path data (solid, dashed) in each drawing of a step chart of `frame` without end labels,
     so a page's script can draw any choice of series on the same axes."""
-    return {variant: [_path(c, series.steps, False), _path(c, series.steps, True)]
-            for variant, c in _step_canvases([], frame)}
+    return {
+        variant: [_path(c, series.steps, False), _path(c, series.steps, True)]
+        for variant, c in _step_canvases([], frame)
+    }
 
 
 @dataclass
@@ -306,8 +310,10 @@ def grid_chart(lanes: list[Lane], frame: Frame, legend: list[tuple[int, str]]) -
         col_w = (width - 8) / per_row
         for j, (slot, label) in enumerate(legend):
             lx, lyy = 4 + (j % per_row) * col_w, ly + (j // per_row) * (font + 8)
-            c.parts.append(f'<rect x="{round(lx, 1)}" y="{lyy - font + 2}" width="{font}" height="{font}" '
-                           f'class="tl-bar tl-s{slot}"/>')
+            c.parts.append(
+                f'<rect x="{round(lx, 1)}" y="{lyy - font + 2}" width="{font}" height="{font}" '
+                f'class="tl-bar tl-s{slot}"/>'
+            )
             c.text(round(lx + font + 4, 1), lyy, label, "tl-legend")
         out.append(c.svg("narrow" if narrow else "wide"))
     return "".join(out)

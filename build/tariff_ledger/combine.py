@@ -10,6 +10,7 @@ rates are ceilings all come from the rules. This module only knows what the rule
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import pandas as pd
@@ -51,6 +52,27 @@ class Rule:
         return self.valid_from <= day < self.valid_until
 
 
+@dataclass
+class RuleIndex:
+    """The rules holding on a day, indexed by the layers they act on (built once per span of days)."""
+
+    exempts: dict[str, list[Rule]]  # authority of the exempted layer -> rules
+    excludes: dict[tuple[str, str], list[Rule]]  # (excluded authority, excluding authority) -> rules
+    ceilings: dict[str, list[Rule]]  # authority of the capped layer -> rules
+
+    @classmethod
+    def of(cls, rules: list[Rule]) -> RuleIndex:
+        idx = cls({}, {}, {})
+        for r in rules:
+            if r.kind == "exempts":
+                idx.exempts.setdefault(r.target[0], []).append(r)
+            elif r.kind == "excludes":
+                idx.excludes.setdefault((r.target[0], r.by[0]), []).append(r)
+            else:
+                idx.ceilings.setdefault(r.target[0], []).append(r)
+        return idx
+
+
 def _matches(side: tuple[str, str, str], layer: Layer) -> bool:
     authority, measure, scope = side
     return layer.authority == authority and measure in ("", layer.measure) and scope in ("", layer.scope)
@@ -85,10 +107,22 @@ class Answer:
         )
 
 
-def combine(layers: list[Layer], rules: list[Rule], scope: str, condition: str = "") -> Answer:
+def combine(
+    layers: list[Layer],
+    rules: list[Rule] | RuleIndex,
+    scope: str | tuple[str, ...],
+    condition: str = "",
+    exempt: tuple[tuple[str, str, str], ...] = (),
+) -> Answer:
     """The layers (already in force on the day, already resolved for the partner) that apply to goods of
-    `scope`, after the rules (already those holding on the day for the partner)."""
-    goods = [x for x in layers if x.scope == scope or x.scope == "all-goods"]
+    `scope`, after the rules (already those holding on the day for the partner, or their index).
+
+    `scope` is one product scope, or several for a product on several lists (steel that is also a car
+    part); `exempt` holds (authority, measure, list_id) for the product lists that exempt the product
+    from a layer (the reason given is "list:<list_id>")."""
+    idx = rules if isinstance(rules, RuleIndex) else RuleIndex.of(rules)
+    scopes = (scope,) if isinstance(scope, str) else (tuple(scope) or ("all-goods",))
+    goods = [x for x in layers if x.scope in scopes or x.scope == "all-goods"]
     # In-quota rows apply only to goods entered within the quota, and there replace the general row.
     quota = {x.layer for x in goods if x.basis == IN_QUOTA}
     if condition == IN_QUOTA and quota:
@@ -96,20 +130,20 @@ def combine(layers: list[Layer], rules: list[Rule], scope: str, condition: str =
     else:
         goods = [x for x in goods if x.basis != IN_QUOTA]
     # A layer for these goods replaces the all-goods layer of the same authority and measure.
-    specific = {(x.authority, x.measure) for x in goods if x.scope == scope and scope != "all-goods"}
+    specific = {(x.authority, x.measure) for x in goods if x.scope in scopes and x.scope != "all-goods"}
     goods = [x for x in goods if not (x.scope == "all-goods" and (x.authority, x.measure) in specific)]
     excluded: list[tuple[Layer, str]] = []
     kept = []
     for x in goods:
-        why = next(
+        listed = next((f"list:{lid}" for a, m, lid in exempt if a == x.authority and m in ("", x.measure)), None)
+        why = listed or next(
             (
                 r.rule_id
-                for r in rules
-                if r.kind == "exempts"
-                and _matches((r.target[0], r.target[1], ""), x)
+                for r in idx.exempts.get(x.authority, ())
+                if r.target[1] in ("", x.measure)
                 and (
-                    (r.condition and r.condition == condition and r.target[2] in ("", scope, x.scope))
-                    or (not r.condition and r.target[2] in ("", scope))  # "": all the partner's goods
+                    (r.condition and r.condition == condition and r.target[2] in ("", *scopes, x.scope))
+                    or (not r.condition and r.target[2] in ("", *scopes))  # "": all the partner's goods
                 )
             ),
             None,
@@ -121,15 +155,15 @@ def combine(layers: list[Layer], rules: list[Rule], scope: str, condition: str =
     # Exclusions: a layer is dropped when a layer that still applies excludes it. Layers are taken in an
     # order where every excluding layer comes before the layers it excludes (the rules are acyclic:
     # validation rejects two rules that exclude each other).
-    edges = {
-        (m.rate_id, x.rate_id): r.rule_id
-        for r in rules
-        if r.kind == "excludes"
-        for m in kept
-        if _matches(r.by, m)
-        for x in kept
-        if x is not m and _matches(r.target, x)
-    }
+    edges = {}
+    for x in kept:
+        for m in kept:
+            if m is x:
+                continue
+            for r in idx.excludes.get((x.authority, m.authority), ()):
+                if _matches(r.target, x) and _matches(r.by, m):
+                    edges[(m.rate_id, x.rate_id)] = r.rule_id
+                    break
     order, pending = [], sorted(kept, key=lambda x: x.rate_id)
     while pending:
         ready = [x for x in pending if not any((m.rate_id, x.rate_id) in edges for m in pending if m is not x)]
@@ -145,7 +179,7 @@ def combine(layers: list[Layer], rules: list[Rule], scope: str, condition: str =
             applies.append(x)
     applies.sort(key=lambda x: (x.authority, x.measure, x.scope, x.rate_id))
     ceilings = tuple(
-        (x.rate_id, next((r.rule_id for r in rules if r.kind == "ceiling" and _matches(r.target, x)), ""))
+        (x.rate_id, next((r.rule_id for r in idx.ceilings.get(x.authority, ()) if _matches(r.target, x)), ""))
         for x in applies
         if x.basis == "all-in"
     )
@@ -170,28 +204,56 @@ class Period:
     answer: Answer
 
 
-def history(
-    layers: list[Layer], rules: list[Rule], keys: list[tuple[str, str]], since: pd.Timestamp, end: pd.Timestamp
-) -> dict[tuple[str, str], list[Period]]:
-    """For each (product scope, condition) in `keys`, the combined answer as a step function from `since`
-    to `end`: one period per distinct answer."""
-    points = {since}
-    for x in layers:
-        points.update(d for d in (x.start, x.until) if since < d < end)
-    for r in rules:
-        points.update(d for d in (r.valid_from, r.valid_until) if since < d < end)
-    days = sorted(points)
-    out: dict[tuple[str, str], list[Period]] = {k: [] for k in keys}
-    for day, nxt in zip(days, [*days[1:], end], strict=True):
-        now = [x for x in layers if x.start <= day < x.until]
-        holding = [r for r in rules if r.holds(day)]
-        for key in keys:
-            answer = combine(now, holding, *key)
-            periods = out[key]
+def history(layers: list[Layer], rules: list[Rule], keys: list[tuple], since: pd.Timestamp, end: pd.Timestamp
+            ) -> dict[tuple, list[Period]]:
+    """For each key in `keys` (the arguments of combine after the rules: product scope or scopes,
+    condition, and product-list exemptions), the combined answer as a step function from `since`
+    to `end`: one period per distinct answer. Each is evaluated only on the days something that can
+    change it changes: a layer on these goods (or on all goods) starts or ends, or a rule on one of their
+    layers starts or ends."""
+    # The rules holding over each span between two rule dates, indexed once.
+    edges = sorted({d for r in rules for d in (r.valid_from, r.valid_until)})
+    spans: dict[int, RuleIndex] = {}
+
+    def span_of(day: pd.Timestamp) -> int:
+        i = bisect.bisect_right(edges, day)
+        if i not in spans:
+            spans[i] = RuleIndex.of([r for r in rules if r.holds(day)])
+        return i
+
+    out: dict[tuple[str, str], list[Period]] = {}
+    memo: dict[tuple, Answer] = {}  # the same layers and rules give the same answer, whatever the day
+    for key in keys:
+        goods = (key[0],) if isinstance(key[0], str) else key[0]
+        mine = [x for x in layers if x.scope in goods or x.scope == "all-goods"]
+        authorities = {x.authority for x in mine}
+        points = {since}
+        for x in mine:
+            points.update(d for d in (x.start, x.until) if since < d < end)
+        scopes = ("", *goods, "all-goods")
+        for r in rules:  # only a rule that can act on these goods' layers can change their answer
+            if r.target[0] in authorities and r.target[2] in scopes and (
+                r.kind != "excludes" or (r.by[0] in authorities and r.by[2] in scopes)
+            ):
+                points.update(d for d in (r.valid_from, r.valid_until) if since < d < end)
+        days = sorted(points)
+        periods: list[Period] = []
+        for day, nxt in zip(days, [*days[1:], end], strict=True):
+            now = [x for x in mine if x.start <= day < x.until]
+            span = span_of(day)
+            args = key
+            if len(key) > 2 and key[2]:  # an exemption from a layer not in force that day changes nothing
+                args = (*key[:2], tuple(e for e in key[2] if any(x.authority == e[0] and e[1] in ("", x.measure)
+                                                                  for x in now)))
+            k = (tuple(x.rate_id for x in now), span, args)
+            if k not in memo:
+                memo[k] = combine(now, spans[span], *args)
+            answer = memo[k]
             if periods and periods[-1].answer.key() == answer.key():
                 periods[-1] = Period(periods[-1].start, nxt, periods[-1].answer)
             else:
                 periods.append(Period(day, nxt, answer))
+        out[key] = periods
     return out
 
 

@@ -94,9 +94,7 @@ def coverage(views: Views) -> dict:
         "targets": targets,
         "lacking": lacking,
         "official_share": {
-            n: round(official_share(views, n), 3)
-            for n in RESOURCES
-            if n != "sources" and "source_id" in t[n]
+            n: round(official_share(views, n), 3) for n in RESOURCES if n != "sources" and "source_id" in t[n]
         },
         "rates_with_instrument": round(instrument_share, 3),
         "tracker_only": tracker_only(views),
@@ -118,7 +116,10 @@ def format_text(c: dict) -> str:
     out += [f"  {n:<17} {v:>6.1%}" for n, v in c["official_share"].items()]
     out.append(f"  tariff_rates rows naming a legal instrument: {c['rates_with_instrument']:.1%}")
     out += ["", "rows resting on a tracker's repository alone:"]
-    out += [f"  {n}: {len(ids)} ({', '.join(ids[:6])}{', ...' if len(ids) > 6 else ''})" for n, ids in c["tracker_only"].items()]
+    out += [
+        f"  {n}: {len(ids)} ({', '.join(ids[:6])}{', ...' if len(ids) > 6 else ''})"
+        for n, ids in c["tracker_only"].items()
+    ]
     out += ["", "events per partner:"]
     out += ["  " + ", ".join(f"{k} {v}" for k, v in c["events_per_partner"].items())]
     out += ["", "countries and territories lacking each key rate (not every partner had one):"]

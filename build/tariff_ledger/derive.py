@@ -14,7 +14,7 @@ from datetime import date
 
 import pandas as pd
 
-from .combine import IN_QUOTA, Answer, Layer, Period, Rule, history
+from .combine import IN_QUOTA, Layer, Period, Rule, history
 from .package import Package
 
 END_OF_TIME = pd.Timestamp("2262-04-11")  # pandas' largest timestamp stands in for "still in force"
@@ -49,6 +49,12 @@ class Views:
     conditions: dict[str, list[str]] = field(default_factory=dict)  # partner -> conditions with answers
     rules: dict[str, dict] = field(default_factory=dict)  # rule_id -> the rule's row
     owners: dict[str, list[str]] = field(default_factory=dict)  # partner -> whose rows hold for it (chain)
+    pending: set[str] = field(default_factory=set)  # stated rows (threatened, announced) not yet acted on
+    inputs: dict[str, tuple[list, list]] = field(default_factory=dict)  # partner -> (its layers, its rules)
+    names: dict[str, str] = field(default_factory=dict)  # partner -> its name
+
+    def partner_name(self, pid: str) -> str:
+        return "all partners" if pid == "WLD" else self.names.get(pid, pid)
 
 
 def _subtract(start, until, cuts):
@@ -97,7 +103,9 @@ ANSWERS_FROM = pd.Timestamp("2025-01-01")  # the record's start: answers are com
 def chain(partners: pd.DataFrame) -> dict[str, list[str]]:
     """Whose rows and rules hold for each partner, most specific first: itself, its bloc, WLD."""
     return {
-        p.partner_id: [p.partner_id] + ([p.member_of] if p.member_of else []) + (["WLD"] if p.partner_id != "WLD" else [])
+        p.partner_id: [p.partner_id]
+        + ([p.member_of] if p.member_of else [])
+        + (["WLD"] if p.partner_id != "WLD" else [])
         for p in partners.itertuples()
     }
 
@@ -137,18 +145,114 @@ def combined_answers(views: Views) -> None:
             r = views.rate_records[s.rate_id]
             rate = None if pd.isna(r["rate_pct"]) else float(r["rate_pct"])
             layers.append(
-                Layer(s.rate_id, r["authority"], r["measure"], r["product_scope"], r["rate_basis"], rate, s.via,
-                      s.start, s.until)
+                Layer(
+                    s.rate_id,
+                    r["authority"],
+                    r["measure"],
+                    r["product_scope"],
+                    r["rate_basis"],
+                    rate,
+                    s.via,
+                    s.start,
+                    s.until,
+                )
             )
         mine = [r for r in rules if r.partner_id in owners]
+        views.inputs[pid] = (layers, mine)
         scopes = set().union(*(rows_of.get(o, set()) for o in owners)) - shipment
         views.scopes[pid] = sorted(scopes | {"all-goods"}, key=lambda x: scope_order.get(x, len(scope_order)))
-        views.conditions[pid] = sorted({r.condition for r in mine if r.kind == "exempts" and r.condition in alternative}) + (
-            [IN_QUOTA] if quota_of & set(owners) else []
-        )
+        views.conditions[pid] = sorted(
+            {r.condition for r in mine if r.kind == "exempts" and r.condition in alternative}
+        ) + ([IN_QUOTA] if quota_of & set(owners) else [])
         keys = [(scope, c) for scope in views.scopes[pid] for c in ["", *views.conditions[pid]]]
         for (scope, c), periods in history(layers, mine, keys, ANSWERS_FROM, END_OF_TIME).items():
             views.answers[(pid, scope, c)] = periods
+
+
+@dataclass
+class ProductLists:
+    """The product lists for look-ups: each code with the lists that hold it or a shorter code it starts
+    with (its signature: which lists a product under that code is on)."""
+
+    lists: dict[str, dict]
+    signatures: list[tuple[str, ...]]
+    code_signature: dict[str, int]  # every code a list gives -> its signature
+    cache: dict = field(default_factory=dict)
+
+
+def product_lists(tables: dict[str, pd.DataFrame]) -> ProductLists:
+    lists = {r["list_id"]: r for r in tables["product_lists"].to_dict("records")}
+    on: dict[str, set[str]] = {}
+    for lid, code in zip(tables["product_codes"]["list_id"], tables["product_codes"]["hts_code"], strict=True):
+        on.setdefault(code, set()).add(lid)
+    signatures: dict[tuple, int] = {(): 0}
+    code_signature = {}
+    for code in on:
+        sig = tuple(sorted(set().union(*(on.get(code[:k], set()) for k in range(2, len(code) + 1, 2)))))
+        code_signature[code] = signatures.setdefault(sig, len(signatures))
+    return ProductLists(lists, sorted(signatures, key=signatures.get), code_signature)
+
+
+def product_key(scopes: tuple[str, ...], exempt: tuple) -> str:
+    """How the look-up names what the lists say of a product on a day: the scopes it is covered under, and
+    the layers (authority/measure) its lists exempt it from (the site's script builds the same string)."""
+    return "+".join(sorted(scopes)) + ";" + "+".join(sorted(f"{a}/{m}" for a, m, _ in exempt))
+
+
+def list_holds(row: dict, day: pd.Timestamp) -> bool:
+    return row["valid_from"] <= day and (pd.isna(row["valid_until"]) or day < row["valid_until"])
+
+
+def product_combos(lists: ProductLists, owners: frozenset[str]) -> set[tuple]:
+    """Every (scopes, exemptions) a product can have on some day, for the lists that hold for `owners`."""
+    if (owners, "combos") in lists.cache:
+        return lists.cache[(owners, "combos")]
+    combos = set()
+    for sig in lists.signatures:
+        mine = [lists.lists[lid] for lid in sig if lists.lists[lid]["partner_id"] in owners]
+        days = {ANSWERS_FROM} | {d for r in mine for d in (r["valid_from"], r["valid_until"]) if not pd.isna(d)}
+        for day in days:
+            # A conditional list (goods for civil aircraft, say) is shown beside the answer, not applied.
+            active = [r for r in mine if list_holds(r, day) and not r["condition"]]
+            scopes = tuple(sorted({r["product_scope"] for r in active if r["effect"] == "covers" and r["product_scope"]}))
+            exempt = tuple(sorted({(r["authority"], r["measure"], "") for r in active if r["effect"] == "exempts"}))
+            combos.add((scopes, exempt))
+    lists.cache[(owners, "combos")] = combos
+    return combos
+
+
+def product_answers(views: Views, lists: ProductLists, pid: str) -> dict[str, list[Period]]:
+    """For one partner, the combined answer at product level for every combination of lists a product
+    can be on (the combination rules applied to the layers of the scopes its covering lists name, minus
+    the layers its exempting lists lift), over time. Keyed by product_key."""
+    # Partners with no list of their own share the all-partner lists' combinations.
+    listed = {r["partner_id"] for r in lists.lists.values()}
+    combos = product_combos(lists, frozenset(o for o in views.owners[pid] if o in listed))
+    layers, rules = views.inputs[pid]
+    keys = [(scopes or ("all-goods",), "", exempt) for scopes, exempt in sorted(combos)]
+    found = history(layers, rules, keys, ANSWERS_FROM, END_OF_TIME)
+    return {product_key(scopes, exempt): found[(scopes or ("all-goods",), "", exempt)] for scopes, exempt in combos}
+
+
+def pending_stated(rates: pd.DataFrame) -> set[str]:
+    """Threatened and announced rows that no later decision on the same partner, authority, measure and
+    scope has overtaken (a later row announced or taking effect, or the layer's end: a threat to raise a
+    struck-down tariff is moot). These are the next steps and the live threats."""
+    acted: dict[tuple, list[tuple]] = {}
+    for r in rates[rates["stage"] != "threatened"].itertuples():
+        decided = r.announced_on if not pd.isna(r.announced_on) else r.effective_from
+        acted.setdefault((r.partner_id, r.authority, r.measure, r.product_scope), []).append(
+            (r.rate_id, decided, r.ended_on))
+    out = set()
+    for r in rates[rates["stage"] != "enacted"].itertuples():
+        later = [
+            rid for rid, decided, ended in acted.get((r.partner_id, r.authority, r.measure, r.product_scope), [])
+            if rid != r.rate_id and ((not pd.isna(decided) and decided > r.announced_on)
+                                     or (not pd.isna(ended) and ended > r.announced_on))
+        ]
+        if not later:
+            out.add(r.rate_id)
+    return out
 
 
 def answer_on(views: Views, pid: str, scope: str, day: pd.Timestamp, condition: str = "") -> Period | None:
@@ -277,8 +381,14 @@ def ranking(views: Views, mode: str, day: pd.Timestamp | None, scope: str = "all
             hits = stated[mode][stated[mode]["partner_id"] == p.partner_id]
             if len(hits):
                 top = hits.sort_values(["rate_pct", "rate_id"], ascending=[False, True]).iloc[0]
-                out.append({"partner_id": p.partner_id, "value": float(top["rate_pct"]), "period": None,
-                            "rows": [top["rate_id"]]})
+                out.append(
+                    {
+                        "partner_id": p.partner_id,
+                        "value": float(top["rate_pct"]),
+                        "period": None,
+                        "rows": [top["rate_id"]],
+                    }
+                )
     return sorted(out, key=lambda r: (-r["value"], r["partner_id"]))
 
 
@@ -315,6 +425,8 @@ def derive(pkg: Package, tables: dict[str, pd.DataFrame]) -> Views:
     for s in views.segments:
         views.by_partner.setdefault(s.partner_id, []).append(s)
     views.key_dates = key_dates(as_of)
+    views.names = dict(zip(tables["partners"]["partner_id"], tables["partners"]["name"], strict=True))
     combined_answers(views)
+    views.pending = pending_stated(tables["tariff_rates"])
     views.partners = partner_rows(views)
     return views

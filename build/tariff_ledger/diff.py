@@ -25,9 +25,11 @@ class ResourceDiff:
 
 
 def _rows(text: str, key: str) -> dict[str, dict]:
+    """Rows by primary key (a composite key is joined with +)."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    return {r[key]: r for r in csv.DictReader(io.StringIO(text, newline=""))}
+    parts = key.split("+")
+    return {"+".join(r.get(k, "") for k in parts): r for r in csv.DictReader(io.StringIO(text, newline=""))}
 
 
 def _at_revision(root: Path, rev: str, path: str) -> str | None:
@@ -40,14 +42,19 @@ def _at_revision(root: Path, rev: str, path: str) -> str | None:
     return run.stdout.decode("utf-8")
 
 
-def diff(pkg: Package, rev: str) -> list[ResourceDiff]:
+def diff(pkg: Package, rev: str, new_rev: str | None = None) -> list[ResourceDiff]:
+    """Rows added, removed and changed from revision `rev` to `new_rev` (default: the working tree)."""
     out = []
     for name in RESOURCES:
-        key = pkg.schemas[name]["primaryKey"][0]
+        key = "+".join(pkg.schemas[name]["primaryKey"])
         path = pkg.resource(name)["path"]
         old_text = _at_revision(pkg.root, rev, path)
         old = _rows(old_text, key) if old_text is not None else {}
-        new = _rows(pkg.csv_path(name).read_text(encoding="utf-8"), key)
+        if new_rev is None:
+            new = _rows(pkg.csv_path(name).read_text(encoding="utf-8"), key)
+        else:
+            new_text = _at_revision(pkg.root, new_rev, path)
+            new = _rows(new_text, key) if new_text is not None else {}
         d = ResourceDiff(name, added=sorted(set(new) - set(old)), removed=sorted(set(old) - set(new)))
         for k in sorted(set(old) & set(new)):
             cells = [

@@ -15,9 +15,11 @@ import re
 import sqlite3
 import tempfile
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from openpyxl import Workbook
 
 from .package import RESOURCES, Package
@@ -27,24 +29,42 @@ ZIP_TIME = (2025, 1, 1, 0, 0, 0)
 SQL_TYPES = {"string": "TEXT", "number": "REAL", "integer": "INTEGER", "date": "TEXT", "boolean": "INTEGER"}
 
 
+_READ: dict[tuple, tuple] = {}  # (file, size, mtime) -> (header, rows, typed rows): each CSV is read once
+
+
+def _number(value: str) -> int | float:
+    x = float(value)
+    return int(x) if x.is_integer() else x
+
+
+CONVERT = {"number": _number, "integer": int}
+
+
 def _rows(pkg: Package, name: str) -> tuple[list[str], list[list[str]]]:
-    with pkg.csv_path(name).open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.reader(fh))
-    return rows[0], rows[1:]
+    header, rows, _ = _read(pkg, name)
+    return header, rows
 
 
-def _typed(pkg: Package, name: str, header: list[str], row: list[str]) -> dict:
-    out = {}
-    for f, value in zip(pkg.fields(name), row, strict=False):
-        if value == "":
-            out[f["name"]] = None
-        elif f["type"] == "number":
-            out[f["name"]] = float(value) if not float(value).is_integer() else int(float(value))
-        elif f["type"] == "integer":
-            out[f["name"]] = int(value)
-        else:
-            out[f["name"]] = value
-    return out
+def _read(pkg: Package, name: str) -> tuple[list[str], list[list[str]], list[list]]:
+    """The CSV's header, its rows as text, and its rows typed by the schema (None for missing)."""
+    path = pkg.csv_path(name)
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _READ:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+        convert = [CONVERT.get(f["type"]) for f in pkg.fields(name)]
+        typed = [
+            [None if v == "" else (c(v) if c else v) for c, v in zip(convert, r, strict=False)] for r in rows[1:]
+        ]
+        _READ.clear() if len(_READ) > 32 else None
+        _READ[key] = (rows[0], rows[1:], typed)
+    return _READ[key]
+
+
+def _typed_rows(pkg: Package, name: str) -> tuple[list[str], list[list]]:
+    header, _, typed = _read(pkg, name)
+    return header, typed
 
 
 def spreadsheet_safe(value: str) -> str:
@@ -62,8 +82,8 @@ def write_csv(pkg: Package, name: str, out: Path) -> None:
 
 
 def write_json(pkg: Package, name: str, out: Path) -> None:
-    header, rows = _rows(pkg, name)
-    records = [_typed(pkg, name, header, r) for r in rows]
+    header, typed = _typed_rows(pkg, name)
+    records = [dict(zip(header, r, strict=True)) for r in typed]
     (out / f"{name}.json").write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
@@ -95,8 +115,7 @@ def write_sqlite(pkg: Package, out: Path) -> None:
             )
         con.execute(f'CREATE TABLE "{name}" (\n  ' + ",\n  ".join(cols) + "\n)")
     for name in RESOURCES:
-        header, rows = _rows(pkg, name)
-        typed = [list(_typed(pkg, name, header, r).values()) for r in rows]
+        header, typed = _typed_rows(pkg, name)
         marks = ", ".join("?" for _ in header)
         # Self-references (partners.member_of) may point forward: defer foreign keys within the insert.
         con.execute("PRAGMA defer_foreign_keys = ON")
@@ -107,34 +126,23 @@ def write_sqlite(pkg: Package, out: Path) -> None:
 
 
 def write_excel(pkg: Package, out: Path) -> None:
-    wb = Workbook()
-    about = wb.active
-    about.title = "columns"
+    """A sheet per resource and a columns sheet, written row by row (openpyxl's write-only mode). Every
+    text cell is spreadsheet-safe, so none can start a formula."""
+    wb = Workbook(write_only=True)
+    about = wb.create_sheet("columns")
     about.append(["resource", "column", "type", "required", "allowed values", "description"])
     for name in RESOURCES:
         for f in pkg.fields(name):
             c = f.get("constraints", {})
-            about.append(
-                [
-                    name,
-                    f["name"],
-                    f["type"],
-                    "yes" if c.get("required") else "",
-                    ", ".join(c.get("enum", [])),
-                    f.get("description", ""),
-                ]
-            )
-        header, rows = _rows(pkg, name)
+            about.append([name, f["name"], f["type"], "yes" if c.get("required") else "",
+                          ", ".join(c.get("enum", [])), f.get("description", "")])
+    for name in RESOURCES:
+        header, typed = _typed_rows(pkg, name)
         ws = wb.create_sheet(name)
-        ws.append(header)
-        for r in rows:
-            ws.append(list(_typed(pkg, name, header, r).values()))
-        for row in ws.iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.value = spreadsheet_safe(cell.value)
-                    cell.data_type = "s"  # text, never a formula
         ws.freeze_panes = "A2"
+        ws.append(header)
+        for r in typed:
+            ws.append([spreadsheet_safe(v) if isinstance(v, str) else v for v in r])
     wb.properties.creator = "Tariff Ledger"
     wb.properties.created = datetime(2025, 1, 1)
     buf = io.BytesIO()
@@ -150,6 +158,30 @@ def _rezip(data: bytes, dest: Path) -> None:
             if name == "docProps/core.xml":  # openpyxl stamps the save time here
                 data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2025-01-01T00:00:00Z", data)
             dst.writestr(zipfile.ZipInfo(name, ZIP_TIME), data, zipfile.ZIP_DEFLATED)
+
+
+ARROW_TYPES = {"string": pa.string(), "number": pa.float64(), "integer": pa.int64(), "boolean": pa.bool_()}
+
+
+def write_parquet(pkg: Package, name: str, out: Path) -> None:
+    """The resource as Parquet, typed from its Table Schema: dates as dates, numbers as numbers, missing
+    cells as nulls. The same input gives the same bytes (no timestamps are written)."""
+    header, typed = _typed_rows(pkg, name)
+    columns, fields = [], []
+    for i, f in enumerate(pkg.fields(name)):
+        values = [r[i] for r in typed]
+        if f["type"] == "date":
+            kind = pa.date32()
+            values = [None if v is None else date.fromisoformat(v) for v in values]
+        else:
+            kind = ARROW_TYPES.get(f["type"], pa.string())
+            if f["type"] == "number":
+                values = [None if v is None else float(v) for v in values]
+        fields.append(pa.field(f["name"], kind, nullable=not f.get("constraints", {}).get("required", False),
+                               metadata={"description": f.get("description", "")}))
+        columns.append(pa.array(values, type=kind))
+    table = pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata={"resource": name}))
+    pq.write_table(table, out / f"{name}.parquet", compression="zstd", write_statistics=False)
 
 
 def write_zip(out: Path, files: list[str]) -> None:
@@ -181,6 +213,7 @@ def export(pkg: Package, out: Path) -> dict:
         for name in RESOURCES:
             write_csv(pkg, name, work)
             write_json(pkg, name, work)
+            write_parquet(pkg, name, work)
         (work / "datapackage.json").write_text(
             json.dumps(published_descriptor(pkg), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )

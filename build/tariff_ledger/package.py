@@ -141,7 +141,9 @@ def open_package(root: Path | str = ".") -> Package:
         raise PackageError(problems)
     resources = descriptor.get("resources")
     if not isinstance(resources, list):
-        raise PackageError([Problem(DESCRIPTOR, 1, 1, 'no "resources" list; declare the resources: ' + ", ".join(RESOURCES))])
+        raise PackageError(
+            [Problem(DESCRIPTOR, 1, 1, 'no "resources" list; declare the resources: ' + ", ".join(RESOURCES))]
+        )
     names = [r.get("name") if isinstance(r, dict) else None for r in resources]
     for missing in [n for n in RESOURCES if n not in names]:
         problems.append(

@@ -10,21 +10,28 @@ from .export import export
 from .load import load
 from .render import render, render_data_page
 from .site import build_site
-from .validate import validated_package
+from .validate import validated_then
 
 DOCS_DIR = "site_src"
 
 
-def generate(root: Path | str = ".", downloads: bool = True) -> Views:
+def generate(root: Path | str = ".", downloads: bool = True, incremental: bool = False, assets_later: bool = False):
     """Validate, then write the generated pages (and, unless told not to, the downloads) into the docs
-    dir. Raises PackageError."""
+    dir; incremental (the preview server) re-renders only the pages whose data changed. Returns the views,
+    and with assets_later the Renderer whose write_assets makes the scripts' JSON files (the build calls
+    it while MkDocs runs). Raises PackageError."""
     root = Path(root)
-    pkg = validated_package(root)
-    views = derive(pkg, load(pkg))
-    render(views, root / DOCS_DIR)
-    if downloads:
-        export_downloads(views, root)
-    return views
+    views = validated_then(root, lambda pkg: derive(pkg, load(pkg)))  # derived while Frictionless checks
+    pkg = views.pkg
+    docs = root / DOCS_DIR
+    if not downloads:
+        _, renderer = render(views, docs, incremental, assets_later=assets_later)
+        return (views, renderer) if assets_later else views
+    # The export stage needs only the validated package: it runs beside the rendering.
+    manifest, renderer = render(views, docs, incremental, beside=lambda: export(pkg, docs / "data"),
+                                assets_later=assets_later)
+    render_data_page(views, docs, manifest)
+    return (views, renderer) if assets_later else views
 
 
 def export_downloads(views: Views, root: Path | str = ".") -> None:
@@ -37,8 +44,10 @@ def export_downloads(views: Views, root: Path | str = ".") -> None:
 def build(root: Path | str = ".", site_dir: Path | str | None = None) -> Path:
     """The full build into site/ (atomic: on any error the previous site/ is left as it was)."""
     root = Path(root)
-    data_as_of = generate(root).pkg.data_as_of  # the derived views are freed before MkDocs needs memory
+    views, renderer = generate(root, assets_later=True)
     gc.collect()
     target = Path(site_dir) if site_dir else root / "site"
-    build_site(root, target, data_as_of)
+    # MkDocs runs in a process of its own, on one core; the JSON files for the site's scripts are made on
+    # the other meanwhile, and put into the new site before it replaces the old.
+    build_site(root, target, views.pkg.data_as_of, meanwhile=renderer.write_assets)
     return target

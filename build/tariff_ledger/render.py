@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from urllib.parse import quote, urlencode
-
-from . import charts, derive
+from . import changelog, charts, derive, feeds
 from .cards import AUTHORITY_SLOT, SLOT_LABEL, CardBuilder, day, pct, rate_words
 from .coverage import coverage
 from .derive import Views
@@ -52,6 +52,10 @@ GENERATED = (
     "assets/generated",
     "compare",
     "methodology",
+    "lookup",
+    "changelog",
+    "feed.xml",
+    "calendar.ics",
 )
 CHART_START = pd.Timestamp("2025-01-01")
 CHART_AFTER = pd.Timedelta(days=45)  # charts run a little past the data date, so the present shows
@@ -88,13 +92,17 @@ def _env() -> Environment:
 
 
 class Renderer(TableBuilder, CardBuilder):
-    def __init__(self, views: Views, docs_dir: Path):
+    def __init__(self, views: Views, docs_dir: Path, incremental: bool = False):
         self.v, self.docs, self.env, self.base = views, docs_dir, _env(), ""
+        # The preview server re-renders only what changed; a one-off build renders everything once.
+        self.incremental = incremental
+        self.assets_later, self.deferred = False, []
         self.written: set[Path] = set()
         t = views.tables
         self.source_records = {r["source_id"]: r for r in t["sources"].to_dict("records")}
         self.table_hash = {
             name: hashlib.sha256(pd.util.hash_pandas_object(df, index=False).values.tobytes()).hexdigest()
+            if incremental else ""
             for name, df in t.items()
         }
         # Each partner's rows as plain tuples, and the sources they cite: what a page's fingerprint covers.
@@ -119,12 +127,50 @@ class Renderer(TableBuilder, CardBuilder):
         }
         self.partner_names = t["partners"].set_index("partner_id")["name"].to_dict()
         self.lines = row_lines(views.pkg)
+        self.cards = {}  # (partner, day) -> its answer card, built once
+        self.deals = {}  # partner -> its main deal
+        self.records = {  # each partner's rows as plain dicts, grouped once
+            name: {pid: g.to_dict("records") for pid, g in t[name].groupby("partner_id", sort=False)}
+            for name in ("agreements", "pledges")
+        }
+        marked = t["events"][t["events"]["milestone"] != ""].sort_values(["date", "event_id"])
+        self.milestones = {pid: [(d.date(), m) for d, m in zip(g["date"], g["milestone"], strict=True)]
+                           for pid, g in marked.groupby("partner_id", sort=False)}
+        # Stated rows still pending, by (owner, scope, stage), for the cards' "next" and "threatened".
+        self.stated_rows: dict[tuple, list[str]] = {}
+        for rid in sorted(views.pending):
+            r = views.rate_records[rid]
+            self.stated_rows.setdefault((r["partner_id"], r["product_scope"], r["stage"]), []).append(rid)
         self.labels = {
             (res, f["name"]): views.pkg.enum_labels(res, f["name"])
             for res in views.pkg.schemas
             for f in views.pkg.fields(res)
             if "enum" in f.get("constraints", {})
         }
+
+    def asset(self, producer) -> None:
+        """A group of files MkDocs never reads (the scripts' JSON, feeds, calendars): producer() returns
+        {path from the site's root: JSON-able payload or bytes}. A full build makes them while MkDocs runs
+        (Renderer.assets_later); otherwise they are written into the docs dir now."""
+        if self.assets_later:
+            self.deferred.append(producer)
+            return
+        for rel, payload in producer().items():
+            self.written.add(write_if_changed(self.docs / rel, payload if isinstance(payload, bytes) else dump(payload)))
+
+    def write_assets(self, folder: Path) -> list[Path]:
+        """Make the deferred files into `folder`, laid out as in the built site."""
+        out = []
+        for producer in self.deferred:
+            for rel, payload in producer().items():
+                path = folder / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(payload if isinstance(payload, bytes) else dump(payload))
+                out.append(path)
+        return out
+
+    def records_of(self, resource: str, pid: str) -> list[dict]:
+        return self.records[resource].get(pid, [])
 
     def at(self, rel: str) -> str:
         """Start a page: links are relative to it (the site may be served under a sub-path)."""
@@ -164,7 +210,11 @@ class Renderer(TableBuilder, CardBuilder):
         page = self.env.get_template(template).render(
             correction_url=self.correction_url,
             edit_row_url=self.edit_row_url,
-            pkg=self.v.pkg, as_of=self.v.as_of, version=self.v.pkg.version, base=self.base, **context
+            pkg=self.v.pkg,
+            as_of=self.v.as_of,
+            version=self.v.pkg.version,
+            base=self.base,
+            **context,
         )
         self.written.add(write_if_changed(self.docs / rel, page.encode("utf-8")))
 
@@ -172,8 +222,12 @@ class Renderer(TableBuilder, CardBuilder):
     def correction_url(self, resource: str, row_id: str, field: str = "", shown: str = "") -> str:
         """A prefilled 'Report a correction' issue form (.github/ISSUE_TEMPLATE/correction.yml)."""
         repo = self.v.pkg.descriptor.get("repository", "").rstrip("/")
-        query = {"template": "correction.yml", "title": f"Correction: {row_id}", "file": f"datasets/{resource}.csv",
-                 "row": row_id}
+        query = {
+            "template": "correction.yml",
+            "title": f"Correction: {row_id}",
+            "file": f"datasets/{resource}.csv",
+            "row": row_id,
+        }
         if field:
             query["field"] = field
         if shown:
@@ -192,9 +246,7 @@ class Renderer(TableBuilder, CardBuilder):
     def moments(self, owners: list[str], p: dict | None = None) -> list[tuple]:
         """Key moments for a chart: the milestone events of the partner, its bloc and WLD, and the partner's
         main deal."""
-        ev = self.v.tables["events"]
-        marked = ev[(ev["milestone"] != "") & ev["partner_id"].isin(owners)].sort_values(["date", "event_id"])
-        out = [(d.date(), label) for d, label in zip(marked["date"], marked["milestone"], strict=True)]
+        out = [m for o in owners for m in self.milestones.get(o, [])]
         deal = self.main_deal(p) if p else None
         if deal and deal["day"] is not None:
             out.append((deal["day"].date(), "Deal"))
@@ -214,7 +266,9 @@ class Renderer(TableBuilder, CardBuilder):
         if not any(x.answer.applies for x in periods):
             return None
         series = charts.Series(p["name"], self.steps(periods), slot=1)
-        frame = charts.frame_for([series], CHART_START.date(), self.chart_end().date(), self.moments(self.v.owners[pid], p))
+        frame = charts.frame_for(
+            [series], CHART_START.date(), self.chart_end().date(), self.moments(self.v.owners[pid], p)
+        )
         svg, key = charts.step_chart([series], frame)
         changes = "; ".join(
             f"{day(x.start)}: {' '.join(rate_words(x.answer)).strip()}" for x in periods if x.start < self.chart_end()
@@ -228,8 +282,13 @@ class Renderer(TableBuilder, CardBuilder):
             + (f"; the highest rate since 2025 was {pct(max(values))}" if values else "")
             + ". Dashed: a ceiling that includes the normal duty."
         )
-        return {"svg": Markup(svg), "key": key, "alt": f"The rate on most goods from {p['name']} over time. {changes}.",
-                "sentence": sentence, "caption": ""}
+        return {
+            "svg": Markup(svg),
+            "key": key,
+            "alt": f"The rate on most goods from {p['name']} over time. {changes}.",
+            "sentence": sentence,
+            "caption": "",
+        }
 
     def grid_chart(self, pid: str, name: str) -> dict | None:
         lanes, used = [], set()
@@ -254,8 +313,12 @@ class Renderer(TableBuilder, CardBuilder):
         alt = "; ".join(
             f"{lane.label}: " + ", ".join(f"{t} from {a:%-d %b %Y}" for a, _b, _v, t, _s in lane.bars) for lane in lanes
         )
-        return {"svg": Markup(svg), "key": [], "alt": f"Rates on each kind of good from {name} over time. {alt}.",
-                "caption": ""}
+        return {
+            "svg": Markup(svg),
+            "key": [],
+            "alt": f"Rates on each kind of good from {name} over time. {alt}.",
+            "caption": "",
+        }
 
     def carveout_charts(self, p: dict) -> list[dict]:
         """For each kind of good on which the partner (or its bloc) has a rate of its own, that rate against
@@ -264,25 +327,40 @@ class Renderer(TableBuilder, CardBuilder):
         if pid == "WLD":
             return out
         rates = self.v.tables["tariff_rates"]
-        own = rates[rates["partner_id"].isin(self.v.owners[pid][:-1]) & (rates["stage"] == "enacted")
-                    & (rates["product_scope"] != "all-goods")]
+        own = rates[
+            rates["partner_id"].isin(self.v.owners[pid][:-1])
+            & (rates["stage"] == "enacted")
+            & (rates["product_scope"] != "all-goods")
+        ]
         for scope in [s for s in self.v.scopes.get(pid, []) if s in set(own["product_scope"])][:3]:
             mine = self.v.answers.get((pid, scope, ""), [])
             world = self.v.answers.get(("WLD", scope, ""), [])
             if not world or [x.answer.value for x in mine] == [x.answer.value for x in world]:
                 continue
             label = self.label("tariff_rates", "product_scope", scope)
-            series = [charts.Series(p["name"], self.steps(mine), 1, p["name"]),
-                      charts.Series("All partners", self.steps(world), 2, "All partners")]
+            series = [
+                charts.Series(p["name"], self.steps(mine), 1, p["name"]),
+                charts.Series("All partners", self.steps(world), 2, "All partners"),
+            ]
             frame = charts.frame_for(series, CHART_START.date(), self.chart_end().date())
             svg, _ = charts.step_chart(series, frame)
             alt = " ".join(
-                f"{s.label}: " + ", ".join(f"{pct(st.value) or 'none'} from {st.start:%-d %b %Y}" for st in s.steps) + "."
+                f"{s.label}: "
+                + ", ".join(f"{pct(st.value) or 'none'} from {st.start:%-d %b %Y}" for st in s.steps)
+                + "."
                 for s in series
             )
             heading = self.heading(pid, scope, p.get("adjective", ""))
-            out.append({"svg": Markup(svg), "key": [], "alt": f"{label}: {alt}", "caption": "",
-                        "title": f"{heading} against all partners", "id": f"{scope}-against-all"})
+            out.append(
+                {
+                    "svg": Markup(svg),
+                    "key": [],
+                    "alt": f"{label}: {alt}",
+                    "caption": "",
+                    "title": f"{heading} against all partners",
+                    "id": f"{scope}-against-all",
+                }
+            )
         return out
 
     # -- pages ---------------------------------------------------------------------------------------
@@ -303,7 +381,7 @@ class Renderer(TableBuilder, CardBuilder):
             self.v.pkg.version,
             self.table_hash["combination_rules"],
             repr(rows),
-            repr([(k, v) for k, v in self.v.answers.items() if k[0] == pid]),
+            repr([(k, [(x.start, x.until, x.answer.key()) for x in v]) for k, v in self.v.answers.items() if k[0] == pid]),
             repr([self.source_records[c] for c in cited]),
             repr(self.moments(owners)),
         ]
@@ -312,11 +390,12 @@ class Renderer(TableBuilder, CardBuilder):
     def partner_page(self, p: dict) -> None:
         t, pid = self.v.tables, p["partner_id"]
         rel = f"partners/{pid.lower()}/index.md"
-        key = self.fingerprint(p)
-        if _RENDERED.get(self.docs / rel) == key and (self.docs / rel).exists():
-            self.written.add(self.docs / rel)  # unchanged since the last render in this process
-            return
-        _RENDERED[self.docs / rel] = key
+        if self.incremental:
+            key = self.fingerprint(p)
+            if _RENDERED.get(self.docs / rel) == key and (self.docs / rel).exists():
+                self.written.add(self.docs / rel)  # unchanged since the last render in this process
+                return
+            _RENDERED[self.docs / rel] = key
         own = self.rows_of("tariff_rates", pid).sort_values(["effective_from", "announced_on", "rate_id"])
         inherited_ids = {s.rate_id for s in self.v.by_partner.get(pid, []) if s.via != pid}
         inherited = self.rows_of("tariff_rates", *({p["member_of"], "WLD"} - {"", pid}))
@@ -367,9 +446,11 @@ class Renderer(TableBuilder, CardBuilder):
         lines = self.card(p, self.v.as_of)
         goods_of = f"{p['adjective']} goods" if p["adjective"] else "each kind of good"
         first = next((x for x in lines if x.scope == "all-goods"), None)
-        description = f"What goods from {p['name']} pay in US tariffs on {self.v.as_of:%-d %B %Y}" + (
-            f": most goods {first.rate} {first.basis}".rstrip() if first else ""
-        ) + "; the deal, pledges and the negotiation timeline."
+        description = (
+            f"What goods from {p['name']} pay in US tariffs on {self.v.as_of:%-d %B %Y}"
+            + (f": most goods {first.rate} {first.basis}".rstrip() if first else "")
+            + "; the deal, pledges and the negotiation timeline."
+        )
         self.write(
             rel,
             "partner.md.j2",
@@ -383,7 +464,7 @@ class Renderer(TableBuilder, CardBuilder):
             grid=self.grid_chart(pid, p["name"]),
             carveouts=self.carveout_charts(p),
             own=self.rates_table(own.head(cap)),
-            inherited=self.rates_table(inherited.head(cap), True),
+            inherited=self.inherited_list(inherited.head(cap), pid),
             agreements=self.agreements_table(agreements.head(cap)),
             pledges_table=self.pledges_table(pledges.head(cap)),
             events=self.events_list(events.head(cap)),
@@ -395,7 +476,23 @@ class Renderer(TableBuilder, CardBuilder):
             edit={n: repo_blob(self.v.pkg, f"datasets/{n}.csv") for n in self.v.pkg.schemas},
             region=self.label("partners", "region", p["region"]),
             aliases=", ".join(a.strip() for a in p["aliases"].split(";") if a.strip()),
+            last_changed=self.last_changed().get(pid, ""),
+            history_problem=self.releases[1],
         )
+
+    def inherited_list(self, rows: pd.DataFrame, pid: str) -> list[dict]:
+        """The EU's and the all-partner rows that apply to a partner, one line each: their details are on
+        their owner's page, not copied onto every partner's."""
+        return [
+            {"text": f"{self.rate_cell(r.rate_pct, r.rate_basis).text} "
+                     f"{self.label('tariff_rates', 'authority', r.authority)}"
+                     + (f" ({self.label('tariff_rates', 'measure', r.measure).split(' (')[0]})" if r.measure else "")
+                     + f" on {self.label('tariff_rates', 'product_scope', r.product_scope).lower()}",
+             "when": f"{fmt_date(r.effective_from)} to {fmt_date(r.ended_on) or 'now'}",
+             "owner": self.partner_names[r.partner_id],
+             "href": self.row_href("tariff_rates", r.rate_id, r.partner_id, pid)}
+            for r in rows.itertuples()
+        ]
 
     def list_pages(self, rel_dir: str, rows: pd.DataFrame, title: str, make, back: str, back_label: str) -> None:
         """A long list over as many pages as it needs: a table from `make`, or events when make is None."""
@@ -408,6 +505,9 @@ class Renderer(TableBuilder, CardBuilder):
     def section(self, name: str, deps: tuple[str, ...], draw) -> None:
         """Draw a group of pages unless the resources it depends on are unchanged since the last render
         in this process (the preview server's re-render after a one-cell edit)."""
+        if not self.incremental:
+            draw()
+            return
         key = hashlib.sha256(
             repr([self.v.pkg.version, str(self.v.as_of)] + [self.table_hash[d] for d in deps]).encode()
         ).hexdigest()
@@ -419,12 +519,22 @@ class Renderer(TableBuilder, CardBuilder):
         draw()
         _SECTIONS[(self.docs, name)] = (key, self.written - before)
 
-    def render_all(self) -> None:
-        v = self.v
-        order = v.partners["kind"].map({"all": 0, "bloc": 1}).fillna(2)
-        partners = v.partners.assign(_order=order).sort_values(["_order", "name"])
-        for p in partners.to_dict("records"):
+    def ordered_partners(self) -> pd.DataFrame:
+        order = self.v.partners["kind"].map({"all": 0, "bloc": 1}).fillna(2)
+        return self.v.partners.assign(_order=order).sort_values(["_order", "name"])
+
+    def partner_pages(self, part: int = 0, parts: int = 1) -> set[Path]:
+        """Every parts-th partner page, from the part-th on (so two processes can share them)."""
+        for p in self.ordered_partners().to_dict("records")[part::parts]:
             self.partner_page(p)
+        return self.written
+
+    def render_all(self, pages_elsewhere: bool = False) -> None:
+        """Every generated page; with pages_elsewhere, every other partner page is left to another
+        process (render())."""
+        v = self.v
+        partners = self.ordered_partners()
+        self.partner_pages(0, 2 if pages_elsewhere else 1)
         everything = tuple(self.table_hash)
         self.section(
             "partners",
@@ -442,6 +552,9 @@ class Renderer(TableBuilder, CardBuilder):
         )
         self.section("sources", ("sources",), self.sources_pages)
         self.section("methodology", everything, self.methodology_page)
+        self.section("lookup", everything, self.lookup_page)
+        self.section("changelog", everything, self.changelog_page)
+        self.section("feeds", everything, lambda: self.asset(self.feeds))
 
     def newest_events(self) -> pd.DataFrame:
         return self.v.tables["events"].sort_values(["date", "event_id"], ascending=[False, True])
@@ -462,9 +575,19 @@ class Renderer(TableBuilder, CardBuilder):
                 rate, basis = pct(r["value"]), self.label("tariff_rates", "stage", row["stage"]).lower()
                 setters = [self.layer_link(row["rate_id"], pid, row["partner_id"])]
                 since = day(row["announced_on"])
-            out.append({"rank": i, "pid": pid, "name": self.partner_names[pid],
-                        "href": f"{self.base}partners/{pid.lower()}/#{scope}", "rate": rate, "basis": basis,
-                        "value": r["value"], "setters": setters, "since": since})
+            out.append(
+                {
+                    "rank": i,
+                    "pid": pid,
+                    "name": self.partner_names[pid],
+                    "href": f"{self.base}partners/{pid.lower()}/#{scope}",
+                    "rate": rate,
+                    "basis": basis,
+                    "value": r["value"],
+                    "setters": setters,
+                    "since": since,
+                }
+            )
         return out
 
     def headline_mix(self) -> list[dict]:
@@ -480,8 +603,12 @@ class Renderer(TableBuilder, CardBuilder):
     def compare_chart(self, pids: list[str], cap: float = 60.0) -> dict:
         """The headline rate of several partners on one chart (at most six, each its own colour)."""
         series = [
-            charts.Series(self.partner_names[pid], self.steps(self.v.answers.get((pid, "all-goods", ""), [])), i + 1,
-                          self.partner_names[pid])
+            charts.Series(
+                self.partner_names[pid],
+                self.steps(self.v.answers.get((pid, "all-goods", ""), [])),
+                i + 1,
+                self.partner_names[pid],
+            )
             for i, pid in enumerate(pids[: charts.SERIES])
         ]
         frame = charts.frame_for(series, CHART_START.date(), self.chart_end().date(), self.moments(["WLD"]), cap=cap)
@@ -506,9 +633,14 @@ class Renderer(TableBuilder, CardBuilder):
             chart=self.compare_chart(top),
             chart_partners=[self.partner_names[p] for p in top],
             latest=self.events_list(self.newest_events().head(6)),
-            figures={"partners": int((t["partners"]["kind"] != "all").sum()), "rates": len(t["tariff_rates"]),
-                     "agreements": len(t["agreements"]), "pledges": len(t["pledges"]), "events": len(t["events"]),
-                     "sources": len(t["sources"])},
+            figures={
+                "partners": int((t["partners"]["kind"] != "all").sum()),
+                "rates": len(t["tariff_rates"]),
+                "agreements": len(t["agreements"]),
+                "pledges": len(t["pledges"]),
+                "events": len(t["events"]),
+                "sources": len(t["sources"]),
+            },
         )
 
     def state_of_play(self, mix: list[dict], milestones: pd.DataFrame) -> list[str]:
@@ -516,24 +648,34 @@ class Renderer(TableBuilder, CardBuilder):
         out = []
         if mix:
             common = max(mix, key=lambda g: g["count"])
-            higher = [r for g in mix if g["partners"][0]["value"] > common["partners"][0]["value"] for r in g["partners"]]
+            higher = [
+                r for g in mix if g["partners"][0]["value"] > common["partners"][0]["value"] for r in g["partners"]
+            ]
             out.append(
                 f"On {self.v.as_of:%-d %B %Y}, most goods from {common['count']} partners pay {common['rate']}"
                 + (f" {common['basis']}" if common["basis"] else "")
-                + (f"; {len(higher)} pay more, led by " + " and ".join(f"{r['name']} ({r['rate']})" for r in higher[:2])
-                   if higher else "")
+                + (
+                    f"; {len(higher)} pay more, led by "
+                    + " and ".join(f"{r['name']} ({r['rate']})" for r in higher[:2])
+                    if higher
+                    else ""
+                )
                 + "."
             )
         if len(milestones):
             last = milestones.tail(3).iloc[::-1]
-            out.append("Latest milestones: " + "; ".join(f"{r.title} ({r.date:%-d %b %Y})" for r in last.itertuples()) + ".")
+            out.append(
+                "Latest milestones: " + "; ".join(f"{r.title} ({r.date:%-d %b %Y})" for r in last.itertuples()) + "."
+            )
         rates = self.v.tables["tariff_rates"]
         soon = rates[(rates["stage"] == "announced") & (rates["effective_from"] > self.v.as_of)]
         if len(soon):
             r = soon.sort_values(["effective_from", "rate_id"]).iloc[0]
             who = "all partners" if r["partner_id"] == "WLD" else self.partner_names[r["partner_id"]]
-            out.append(f"Next scheduled: {pct(r['rate_pct'])} on {self.label('tariff_rates', 'product_scope', r['product_scope']).lower()} "
-                       f"({self.label('tariff_rates', 'authority', r['authority'])}, {who}) from {r['effective_from']:%-d %B %Y}.")
+            out.append(
+                f"Next scheduled: {pct(r['rate_pct'])} on {self.label('tariff_rates', 'product_scope', r['product_scope']).lower()} "
+                f"({self.label('tariff_rates', 'authority', r['authority'])}, {who}) from {r['effective_from']:%-d %B %Y}."
+            )
         return out
 
     def timeline_pages(self) -> None:
@@ -545,21 +687,32 @@ class Renderer(TableBuilder, CardBuilder):
             stamp = pd.Timestamp(f"{month}-01")
             index.append({"month": month, "label": f"{stamp:%B %Y}", "count": len(rows), "href": f"{month}/"})
             self.at(f"timeline/{month}/index.md")
-            self.write(f"timeline/{month}/index.md", "timeline_month.md.j2", label=f"{stamp:%B %Y}",
-                       events=self.events_list(rows), month=month, months=index, count=len(rows))
+            self.write(
+                f"timeline/{month}/index.md",
+                "timeline_month.md.j2",
+                label=f"{stamp:%B %Y}",
+                events=self.events_list(rows),
+                month=month,
+                months=index,
+                count=len(rows),
+            )
         # The month pages link to their neighbours; the list above was built newest first.
         event_partners = sorted({(e, self.partner_names[e]) for e in ev["partner_id"]}, key=lambda x: x[1])
         self.at("timeline/index.md")
         latest = months[0][1] if months else ev.iloc[0:0]
-        self.write("timeline/index.md", "timeline.md.j2", months=index, count=len(ev), partners=event_partners,
-                   kinds=self.v.pkg.enum_labels("events", "kind"), latest=self.events_list(latest),
-                   latest_label=index[0]["label"] if index else "")
-        records = [
-            [e.event_id, fmt_date(e.date), e.partner_id, e.kind, e.title, f"{e.date:%Y-%m}"]
-            for e in ev.itertuples()
-        ]
-        self.written.add(write_if_changed(self.docs / "assets/generated/timeline.json",
-                                          dump({"partners": self.partner_names, "events": records})))
+        self.write(
+            "timeline/index.md",
+            "timeline.md.j2",
+            months=index,
+            count=len(ev),
+            partners=event_partners,
+            kinds=self.v.pkg.enum_labels("events", "kind"),
+            latest=self.events_list(latest),
+            latest_label=index[0]["label"] if index else "",
+        )
+        self.asset(lambda: {"assets/generated/timeline.json": {"partners": self.partner_names, "events": [
+            [e.event_id, fmt_date(e.date), e.partner_id, e.kind, e.title, f"{e.date:%Y-%m}"] for e in ev.itertuples()
+        ]}})
 
     def rates_pages(self) -> None:
         v = self.v
@@ -583,7 +736,7 @@ class Renderer(TableBuilder, CardBuilder):
             authorities=v.pkg.enum_labels("tariff_rates", "authority"),
             sectors=self.sector_charts(),
         )
-        self.write_rates_json()
+        self.asset(self.rates_json)
 
     def sector_charts(self) -> list[dict]:
         """Each Section 232 kind of good: the rate for all partners against the partners with their own."""
@@ -595,43 +748,67 @@ class Renderer(TableBuilder, CardBuilder):
             if scope == "all-goods" or not own:
                 continue
             pids = ["WLD", *own][: charts.SERIES]
-            series = [charts.Series(self.partner_names[p], self.steps(self.v.answers.get((p, scope, ""), [])), i + 1,
-                                    self.partner_names[p]) for i, p in enumerate(pids)]
+            series = [
+                charts.Series(
+                    self.partner_names[p],
+                    self.steps(self.v.answers.get((p, scope, ""), [])),
+                    i + 1,
+                    self.partner_names[p],
+                )
+                for i, p in enumerate(pids)
+            ]
             frame = charts.frame_for(series, CHART_START.date(), self.chart_end().date())
             svg, _ = charts.step_chart(series, frame, value_labels=False)
             label = self.label("tariff_rates", "product_scope", scope)
             alt = " ".join(
-                f"{s.label}: " + ", ".join(f"{pct(st.value) or 'none'} from {st.start:%-d %b %Y}" for st in s.steps) + "."
+                f"{s.label}: "
+                + ", ".join(f"{pct(st.value) or 'none'} from {st.start:%-d %b %Y}" for st in s.steps)
+                + "."
                 for s in series
             )
             more = len(own) + 1 - len(pids)
-            out.append({"svg": Markup(svg), "key": [], "alt": f"{label}: {alt}", "id": scope, "title": label,
-                        "caption": f"{len(own) - more} partners with a rate of their own" +
-                        (f" (and {more} more, on their pages)" if more > 0 else "") + "."})
+            out.append(
+                {
+                    "svg": Markup(svg),
+                    "key": [],
+                    "alt": f"{label}: {alt}",
+                    "id": scope,
+                    "title": label,
+                    "caption": f"{len(own) - more} partners with a rate of their own"
+                    + (f" (and {more} more, on their pages)" if more > 0 else "")
+                    + ".",
+                }
+            )
         return out
 
-    def write_rates_json(self) -> None:
+    def rates_json(self) -> dict[str, object]:
         """The rates tool's data, in small pieces loaded on demand: per kind of good, every partner's
         combined answer over time (rankings); per partner, its answers with what sets them and why other
         layers do not apply, and its announced and threatened rows."""
-        v, folder = self.v, self.docs / "assets/generated/rates"
-
-        def period(p) -> list:
-            a = p.answer
-            rate, basis = rate_words(a)
-            return [fmt_date(p.start), None if p.until == derive.END_OF_TIME else fmt_date(p.until), a.value, rate,
-                    basis, [x.rate_id for x in a.applies], [[x.rate_id, r] for x, r in a.excluded]]
+        v, files = self.v, {}
+        period = self.period_json
 
         by_scope: dict[str, dict] = {}
         for (pid, scope, condition), periods in v.answers.items():
             if condition or pid == "WLD":
                 continue
-            by_scope.setdefault(scope, {})[pid] = [[fmt_date(p.start), None if p.until == derive.END_OF_TIME
-                                                    else fmt_date(p.until), p.answer.value, " ".join(rate_words(p.answer)).strip(),
-                                                    sorted({x.authority for x in p.answer.applies})] for p in periods]
-        members = {p: m for p, m in zip(v.tables["partners"]["partner_id"], v.tables["partners"]["member_of"], strict=True) if m}
+            by_scope.setdefault(scope, {})[pid] = [
+                [
+                    fmt_date(p.start),
+                    None if p.until == derive.END_OF_TIME else fmt_date(p.until),
+                    p.answer.value,
+                    " ".join(rate_words(p.answer)).strip(),
+                    sorted({x.authority for x in p.answer.applies}),
+                ]
+                for p in periods
+            ]
+        members = {
+            p: m
+            for p, m in zip(v.tables["partners"]["partner_id"], v.tables["partners"]["member_of"], strict=True)
+            if m
+        }
         for scope, rows in by_scope.items():
-            self.written.add(write_if_changed(folder / f"scope-{scope}.json", dump({"scope": scope, "members": members, "partners": rows})))
+            files[f"assets/generated/rates/scope-{scope}.json"] = {"scope": scope, "members": members, "partners": rows}
         rates = v.tables["tariff_rates"]
         stated = rates[rates["stage"] != "enacted"]
         for pid, owners in v.owners.items():
@@ -648,16 +825,101 @@ class Renderer(TableBuilder, CardBuilder):
                 "answers": answers,
                 "stated": list(mine["rate_id"]),
                 "rates": {rid: self.rate_json(rid, pid) for rid in sorted(used)},
-                "rules": {rid: {"text": self.rule_link(rid).text, "href": f"methodology/#{rid}",
-                                "title": v.rules[rid]["legal_instrument"]}
-                          for rid in sorted({r for a in answers.values() for p in a for _, r in p[6]})},
+                "rules": {
+                    rid: {
+                        "text": self.rule_link(rid).text,
+                        "href": f"methodology/#{rid}",
+                        "title": v.rules[rid]["legal_instrument"],
+                    }
+                    for rid in sorted({r for a in answers.values() for p in a for _, r in p[6]})
+                },
             }
-            self.written.add(write_if_changed(folder / f"{pid}.json", dump(payload)))
-        index = {"data_as_of": fmt_date(v.as_of), "partners": self.partner_names,
-                 "scopes": v.pkg.enum_labels("tariff_rates", "product_scope"),
-                 "authorities": v.pkg.enum_labels("tariff_rates", "authority"),
-                 "stages": v.pkg.enum_labels("tariff_rates", "stage")}
-        self.written.add(write_if_changed(folder / "index.json", dump(index)))
+            files[f"assets/generated/rates/{pid}.json"] = payload
+        index = {
+            "data_as_of": fmt_date(v.as_of),
+            "partners": self.partner_names,
+            "scopes": v.pkg.enum_labels("tariff_rates", "product_scope"),
+            "authorities": v.pkg.enum_labels("tariff_rates", "authority"),
+            "stages": v.pkg.enum_labels("tariff_rates", "stage"),
+        }
+        files["assets/generated/rates/index.json"] = index
+        return files
+
+    @staticmethod
+    def period_json(p) -> list:
+        """A period of a combined answer for the scripts: from, until, value, rate and basis in words, the
+        layers that apply, and the layers that do not with the rule (or "list:") that says why."""
+        a = p.answer
+        rate, basis = rate_words(a)
+        return [
+            fmt_date(p.start),
+            None if p.until == derive.END_OF_TIME else fmt_date(p.until),
+            a.value,
+            rate,
+            basis,
+            [x.rate_id for x in a.applies],
+            [[x.rate_id, r] for x, r in a.excluded],
+        ]
+
+    def lookup_page(self) -> None:
+        """/lookup/: an HTS code, a partner and a date to the layers that apply at product level. The page
+        is static; its script loads small pieces: the lists, the codes of one chapter, one partner's
+        answers."""
+        examples = [("8703", "KOR", fmt_date(self.v.as_of), "a passenger car from South Korea"),
+                    ("940161", "VNM", "2025-11-01", "upholstered wooden seats from Vietnam"),
+                    ("7208", "GBR", "2025-06-15", "flat-rolled steel from the United Kingdom"),
+                    ("7208", "DEU", "2025-06-15", "flat-rolled steel from Germany"),
+                    ("0901", "BRA", "2025-05-15", "coffee from Brazil (Annex II)"),
+                    ("2204", "CAN", fmt_date(self.v.as_of), "wine from Canada (Section 338)")]
+        self.write(self.at("lookup/index.md"), "lookup.md.j2", examples=[e for e in examples if e[1] in self.partner_names],
+                   partners=sorted(((p, n) for p, n in self.partner_names.items() if p != "WLD"), key=lambda x: x[1]),
+                   lists=self.v.tables["product_lists"].to_dict("records"))
+        self.asset(self.lookup_json)
+
+    def lookup_json(self) -> dict[str, object]:
+        v, files = self.v, {}
+        pl = derive.product_lists(v.tables)
+        src = self.source_records
+        files["assets/generated/lookup/lists.json"] = {
+            "data_as_of": fmt_date(v.as_of),
+            "partners": self.partner_names,
+            "owners": v.owners,
+            "scopes": v.pkg.enum_labels("tariff_rates", "product_scope"),
+            "lists": {
+                lid: {
+                    "title": r["title"], "authority": r["authority"], "measure": r["measure"],
+                    "scope": r["product_scope"], "effect": r["effect"], "partner": r["partner_id"],
+                    "condition": self.label("product_lists", "condition", r["condition"]) if r["condition"] else "",
+                    "from": fmt_date(r["valid_from"]), "until": fmt_date(r["valid_until"]),
+                    "instrument": r["legal_instrument"], "source": src[r["source_id"]]["url"],
+                    "source_title": src[r["source_id"]]["title"],
+                }
+                for lid, r in pl.lists.items()
+            },
+        }
+        chapters: dict[str, dict] = {}
+        for code, sig in pl.code_signature.items():
+            piece = chapters.setdefault(code[:2], {"codes": {}, "sigs": {}})
+            piece["codes"][code] = sig
+            piece["sigs"][sig] = list(pl.signatures[sig])
+        for chapter, piece in chapters.items():
+            files[f"assets/generated/lookup/codes-{chapter}.json"] = piece
+        for pid in v.owners:
+            if pid == "WLD":
+                continue
+            answers = {k: [self.period_json(p) for p in periods] for k, periods in
+                       derive.product_answers(v, pl, pid).items()}
+            used = {rid for a in answers.values() for p in a for rid in (*p[5], *(x[0] for x in p[6]))}
+            rules = {r for a in answers.values() for p in a for _, r in p[6] if not r.startswith("list:")}
+            stated = sorted(rid for rid in v.pending if v.rate_records[rid]["partner_id"] in v.owners[pid])
+            files[f"assets/generated/lookup/{pid}.json"] = {
+                "answers": answers,
+                "stated": stated,
+                "rates": {rid: self.rate_json(rid, pid) for rid in sorted(used | set(stated))},
+                "rules": {rid: {"text": self.rule_link(rid).text, "href": f"methodology/#{rid}",
+                                "title": v.rules[rid]["legal_instrument"]} for rid in sorted(rules)},
+            }
+        return files
 
     def rate_json(self, rid: str, pid: str) -> dict:
         r = self.v.rate_records[rid]
@@ -689,16 +951,22 @@ class Renderer(TableBuilder, CardBuilder):
         frame = charts.Frame(CHART_START.date(), self.chart_end().date(), 60.0, self.moments(["WLD"]))
         series = [charts.Series(self.partner_names[p], chart_all[p], i + 1) for i, p in enumerate(default)]
         svg, key = charts.step_chart(series, frame, value_labels=False)
-        self.write("compare/index.md", "compare.md.j2", default=default,
-                   partners=sorted(((p, self.partner_names[p]) for p in pids), key=lambda x: x[1]),
-                   chart={"svg": Markup(svg), "key": key, "caption": "",
-                          "alt": self.compare_chart(default)["alt"]},
-                   columns=self.compare_columns(default))
-        self.written.add(write_if_changed(
-            self.docs / "assets/generated/compare.json",
-            dump({pid: {"name": self.partner_names[pid], "columns": self.compare_columns([pid])[0],
-                        "paths": charts.series_paths(charts.Series(self.partner_names[pid], steps), frame)}
-                  for pid, steps in chart_all.items()})))
+        self.write(
+            "compare/index.md",
+            "compare.md.j2",
+            default=default,
+            partners=sorted(((p, self.partner_names[p]) for p in pids), key=lambda x: x[1]),
+            chart={"svg": Markup(svg), "key": key, "caption": "", "alt": self.compare_chart(default)["alt"]},
+            columns=self.compare_columns(default),
+        )
+        self.asset(lambda: {"assets/generated/compare.json": {
+            pid: {
+                "name": self.partner_names[pid],
+                "columns": self.compare_columns([pid])[0],
+                "paths": charts.series_paths(charts.Series(self.partner_names[pid], steps), frame),
+            }
+            for pid, steps in chart_all.items()
+        }})
 
     def compare_columns(self, pids: list[str]) -> list[dict]:
         """What the compare view puts side by side for each partner."""
@@ -707,13 +975,22 @@ class Renderer(TableBuilder, CardBuilder):
             p = self.v.partners[self.v.partners["partner_id"] == pid].iloc[0].to_dict()
             lines = {x.scope: x for x in self.card(p, self.v.as_of)}
             deal = self.main_deal(p)
-            out.append({
-                "pid": pid, "name": p["name"], "href": f"{self.base}partners/{pid.lower()}/",
-                "scopes": {s: f"{lines[s].rate} {lines[s].basis}".strip() for s in ("all-goods", "autos", "steel",
-                           "pharmaceuticals", "semiconductors") if s in lines},
-                "deal": f"{deal['title']} ({deal['announced']}, {deal['status']})" if deal else "none recorded",
-                "pledges": [f"{g['who']}: " + "; ".join(i["text"] for i in g["entries"]) for g in self.pledge_lines(pid)],
-            })
+            out.append(
+                {
+                    "pid": pid,
+                    "name": p["name"],
+                    "href": f"{self.base}partners/{pid.lower()}/",
+                    "scopes": {
+                        s: f"{lines[s].rate} {lines[s].basis}".strip()
+                        for s in ("all-goods", "autos", "steel", "pharmaceuticals", "semiconductors")
+                        if s in lines
+                    },
+                    "deal": f"{deal['title']} ({deal['announced']}, {deal['status']})" if deal else "none recorded",
+                    "pledges": [
+                        f"{g['who']}: " + "; ".join(i["text"] for i in g["entries"]) for g in self.pledge_lines(pid)
+                    ],
+                }
+            )
         return out
 
     def pledges_pages(self) -> None:
@@ -727,19 +1004,46 @@ class Renderer(TableBuilder, CardBuilder):
             yearly = mine[mine["amount_basis"] == "per-year"]
             chart = ""
             if len(whole) > 1:
-                chart = charts.bar_chart([self.label("pledges", "category", c) for c in whole["category"]],
-                                         list(whole["amount_usd_bn"]), "US$bn")
-            groups.append({
-                "who": self.label("pledges", "pledged_by", who), "id": f"by-{who}",
-                "total": float(whole["amount_usd_bn"].sum()), "yearly": float(yearly["amount_usd_bn"].sum()),
-                "totals": [{"label": self.label("pledges", "category", r.category), "amount": r.amount_usd_bn,
-                            "count": r.pledges} for r in whole.itertuples()],
-                "per_year": [{"label": self.label("pledges", "category", r.category), "amount": r.amount_usd_bn,
-                              "count": r.pledges} for r in yearly.itertuples()],
-                "chart": {"svg": Markup(chart), "key": [], "caption": "",
-                          "alt": "; ".join(f"{self.label('pledges', 'category', r.category)}: US${fmt_num(r.amount_usd_bn)} billion"
-                                           for r in whole.itertuples())} if chart else None,
-            })
+                chart = charts.bar_chart(
+                    [self.label("pledges", "category", c) for c in whole["category"]],
+                    list(whole["amount_usd_bn"]),
+                    "US$bn",
+                )
+            groups.append(
+                {
+                    "who": self.label("pledges", "pledged_by", who),
+                    "id": f"by-{who}",
+                    "total": float(whole["amount_usd_bn"].sum()),
+                    "yearly": float(yearly["amount_usd_bn"].sum()),
+                    "totals": [
+                        {
+                            "label": self.label("pledges", "category", r.category),
+                            "amount": r.amount_usd_bn,
+                            "count": r.pledges,
+                        }
+                        for r in whole.itertuples()
+                    ],
+                    "per_year": [
+                        {
+                            "label": self.label("pledges", "category", r.category),
+                            "amount": r.amount_usd_bn,
+                            "count": r.pledges,
+                        }
+                        for r in yearly.itertuples()
+                    ],
+                    "chart": {
+                        "svg": Markup(chart),
+                        "key": [],
+                        "caption": "",
+                        "alt": "; ".join(
+                            f"{self.label('pledges', 'category', r.category)}: US${fmt_num(r.amount_usd_bn)} billion"
+                            for r in whole.itertuples()
+                        ),
+                    }
+                    if chart
+                    else None,
+                }
+            )
         all_pledges = self.v.tables["pledges"].sort_values(["partner_id", "announced_on", "pledge_id"])
         if len(all_pledges) > PER_PAGE:
             self.list_pages("pledges/all", all_pledges, "Every pledge", self.pledges_table, "pledges/", "Pledges")
@@ -747,6 +1051,105 @@ class Renderer(TableBuilder, CardBuilder):
         table = self.pledges_table(all_pledges.head(PER_PAGE))
         table.table_id = "pledges"
         self.write(rel, "pledges.md.j2", table=table, total=len(all_pledges), groups=groups)
+
+    @property
+    def releases(self) -> tuple[list, str]:
+        """The release history from git (computed once)."""
+        if not hasattr(self, "_releases"):
+            self._releases = changelog.releases(self.v.pkg)
+        return self._releases
+
+    def last_changed(self) -> dict[str, str]:
+        """Partner -> the release in which its own rows last changed."""
+        if not hasattr(self, "_last_changed"):
+            t = self.v.tables
+            partner_of = {
+                name: dict(zip(t[name][self.v.pkg.schemas[name]["primaryKey"][0]], t[name]["partner_id"], strict=True))
+                for name in ("tariff_rates", "events", "agreements", "pledges", "combination_rules", "product_lists")
+            }
+            self._last_changed = changelog.partner_changes(self.v.pkg, self.releases[0], partner_of)
+        return self._last_changed
+
+    def changelog_page(self) -> None:
+        found, problem = self.releases
+        out = []
+        for r in found:
+            resources = []
+            for d in r.diffs:
+                if d.empty():
+                    continue
+                key = self.v.pkg.schemas[d.name]["primaryKey"][0]
+                live = set(self.v.tables[d.name][key]) if key in self.v.tables[d.name] else set()
+                resources.append({
+                    "name": d.name, "added": d.added, "removed": d.removed,
+                    "changed": [{"id": k, "cells": cells, "live": k in live} for k, cells in d.changed.items()],
+                })
+            out.append({"version": r.version, "tag": r.tag, "date": r.date, "notes": r.notes,
+                        "compared_to": r.compared_to, "problem": r.problem, "resources": resources})
+        self.write(self.at("changelog/index.md"), "changelog.md.j2", releases=out, problem=problem, cap=300)
+
+    def site_url(self) -> str:
+        return self.v.pkg.descriptor.get("homepage", "").rstrip("/") + "/"
+
+    def describe_rate(self, r) -> str:
+        rate = pct(r.rate_pct) if not pd.isna(r.rate_pct) else "a measure"
+        return (f"{rate} {self.label('tariff_rates', 'authority', r.authority)} on "
+                f"{self.label('tariff_rates', 'product_scope', r.product_scope).lower()}")
+
+    def feeds(self) -> dict[str, bytes]:
+        """/feed.xml and /calendar.ics, and one of each per partner."""
+        site, v = self.site_url(), self.v
+        found, _ = self.releases
+        stamp = fmt_date(v.as_of)
+        ev = self.newest_events()
+        files = {}
+
+        def release_entries(pid: str | None) -> list[dict]:
+            out = []
+            for r in found:
+                if not r.date:
+                    continue
+                counts = []
+                for d in r.diffs:
+                    if pid is not None:
+                        of = set(v.tables[d.name]["partner_id"]) if "partner_id" in v.tables[d.name] else set()
+                        if pid not in of:
+                            continue
+                    if not d.empty():
+                        counts.append(f"{d.name}: {len(d.added)} added, {len(d.removed)} removed, "
+                                      f"{len(d.changed)} corrected")
+                if pid is not None and not counts:
+                    continue
+                out.append({"id": f"{site}changelog/#v{r.version}", "url": f"{site}changelog/#v{r.version}",
+                            "title": f"Data release {r.version}", "updated": r.date,
+                            "summary": "; ".join(counts) or r.notes[:500] or f"Release {r.version}."})
+            return out
+
+        def event_entries(rows: pd.DataFrame) -> list[dict]:
+            return [{"id": f"{site}timeline/{e.date:%Y-%m}/#{e.event_id}",
+                     "url": f"{site}timeline/{e.date:%Y-%m}/#{e.event_id}",
+                     "title": f"{fmt_date(e.date)}: {e.title} ({v.partner_name(e.partner_id)})",
+                     "updated": fmt_date(e.date), "summary": e.summary} for e in rows.itertuples()]
+
+        def newest(entries: list[dict]) -> list[dict]:
+            return sorted(entries, key=lambda e: (e["updated"], e["id"]), reverse=True)[:100]
+
+        entries = newest(release_entries(None) + event_entries(ev.head(100)))
+        files["feed.xml"] = feeds.atom("Tariff Ledger: new events and data releases", f"{site}feed.xml", site,
+                                       entries[0]["updated"] if entries else stamp, entries)
+        files["calendar.ics"] = feeds.ics("Tariff Ledger: scheduled US tariff steps",
+                                          feeds.scheduled_items(v, None, self.describe_rate, site), stamp)
+        by_partner = dict(tuple(ev.groupby("partner_id", sort=False)))
+        for pid, owners in v.owners.items():
+            slug = pid.lower()
+            mine = newest(release_entries(pid) + event_entries(by_partner.get(pid, ev.iloc[0:0]).head(100)))
+            files[f"partners/{slug}/feed.xml"] = feeds.atom(
+                f"Tariff Ledger: {v.partner_name(pid)}", f"{site}partners/{slug}/feed.xml", f"{site}partners/{slug}/",
+                mine[0]["updated"] if mine else stamp, mine)
+            files[f"partners/{slug}/calendar.ics"] = feeds.ics(
+                f"Tariff Ledger: {v.partner_name(pid)}, scheduled steps",
+                feeds.scheduled_items(v, set(owners), self.describe_rate, site), stamp)
+        return files
 
     def methodology_page(self) -> None:
         """The method, with every combination rule listed from the data."""
@@ -758,15 +1161,38 @@ class Renderer(TableBuilder, CardBuilder):
             mine = rules[rules["authority"] == authority]
             if not len(mine):
                 continue
-            groups.append({"id": authority, "title": f"Rules on the {label} layer", "rules": [
-                {"rule_id": r.rule_id, "summary": r.summary, "kind_label": kinds[r.kind],
-                 "who": "all partners" if r.partner_id == "WLD" else self.partner_names[r.partner_id],
-                 "period": f"from {day(r.valid_from)}" + (f" until {day(r.valid_until - pd.Timedelta(days=1))}"
-                                                           if not pd.isna(r.valid_until) else ""),
-                 "legal_instrument": r.legal_instrument, "source": self.source_cell(r.source_id),
-                 "source2": self.source_cell(r.second_source_id)} for r in mine.itertuples()]})
-        self.write(self.at("methodology/index.md"), "methodology.md.j2", rule_groups=groups, rule_count=len(rules),
-                   latest=c["latest"], tracker_only=c["tracker_only"])
+            groups.append(
+                {
+                    "id": authority,
+                    "title": f"Rules on the {label} layer",
+                    "rules": [
+                        {
+                            "rule_id": r.rule_id,
+                            "summary": r.summary,
+                            "kind_label": kinds[r.kind],
+                            "who": "all partners" if r.partner_id == "WLD" else self.partner_names[r.partner_id],
+                            "period": f"from {day(r.valid_from)}"
+                            + (
+                                f" until {day(r.valid_until - pd.Timedelta(days=1))}"
+                                if not pd.isna(r.valid_until)
+                                else ""
+                            ),
+                            "legal_instrument": r.legal_instrument,
+                            "source": self.source_cell(r.source_id),
+                            "source2": self.source_cell(r.second_source_id),
+                        }
+                        for r in mine.itertuples()
+                    ],
+                }
+            )
+        self.write(
+            self.at("methodology/index.md"),
+            "methodology.md.j2",
+            rule_groups=groups,
+            rule_count=len(rules),
+            latest=c["latest"],
+            tracker_only=c["tracker_only"],
+        )
 
     def agreements_pages(self) -> None:
         agreements = self.v.tables["agreements"].sort_values(["announced_on", "agreement_id"], ascending=[False, True])
@@ -785,7 +1211,6 @@ class Renderer(TableBuilder, CardBuilder):
                     {**s, "kind_label": self.label("sources", "kind", s["kind"])} for s in chunk.to_dict("records")
                 ],
             )
-
 
 
 def dump(payload) -> bytes:
@@ -834,6 +1259,7 @@ def remove_stale(docs_dir: Path, keep: set[Path]) -> None:
 
 DOWNLOADS = {
     ".csv": "the resource as CSV (UTF-8)",
+    ".parquet": "the resource as Parquet, typed from its schema (dates, numbers, nulls)",
     ".json": "the resource as JSON records",
     ".sqlite": "SQLite database: a table per resource, with keys and types",
     ".xlsx": "Excel workbook: a sheet per resource and a columns sheet",
@@ -898,7 +1324,37 @@ def render_data_page(views: Views, docs_dir: Path, manifest: dict) -> None:
     )
 
 
-def render(views: Views, docs_dir: Path) -> None:
-    r = Renderer(views, docs_dir)
-    r.render_all()
-    remove_stale(docs_dir, r.written)
+def render(views: Views, docs_dir: Path, incremental: bool = False, beside=None, assets_later: bool = False):
+    """Write every generated page. Where processes can fork (Linux), a forked process runs `beside` (the
+    pipeline's export stage) and renders every other partner page while this one renders the rest.
+    Returns (the result of `beside`, the Renderer: with assets_later, its write_assets makes the JSON
+    files for the site's scripts later, while MkDocs runs)."""
+    r = Renderer(views, docs_dir, incremental)
+    r.assets_later = assets_later
+    r.last_changed()  # the release history, read once from git before any fork
+    if incremental or "fork" not in multiprocessing.get_all_start_methods():
+        r.render_all()
+        remove_stale(docs_dir, r.written)
+        return (beside() if beside else None), r
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+
+    def other_half() -> None:
+        try:
+            result = beside() if beside else None
+            send.send(("ok", result, r.partner_pages(1, 2)))
+        except BaseException as e:  # report it: the parent raises it
+            send.send(("error", f"{type(e).__name__}: {e}", None))
+
+    child = ctx.Process(target=other_half, daemon=True)
+    child.start()
+    send.close()
+    try:
+        r.render_all(pages_elsewhere=True)
+        status, result, written = recv.recv()  # EOFError if the child died without a word
+    finally:
+        child.join()
+    if status != "ok":
+        raise RuntimeError(f"rendering in the second process failed: {result}")
+    remove_stale(docs_dir, r.written | written)
+    return result, r

@@ -6,6 +6,7 @@ rejected as malformed are skipped here rather than reported twice.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from datetime import date
@@ -20,9 +21,15 @@ EARLIEST_EVENT = date(2025, 1, 1)
 HTML = re.compile(r"<[a-zA-Z!/?]|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);")
 SCRIPT_URL = re.compile(r"(javascript|vbscript)\s*:|\bdata:[a-z]+/[a-z0-9.+-]+[;,]", re.IGNORECASE)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters that change what a reader sees without showing themselves ("Trojan Source"): bidirectional
+# embeddings, overrides and isolates, and zero-width characters (a byte-order mark inside a cell too).
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+INVISIBLE = re.compile(f"[{BIDI}\u200b\u200c\u200d\u2060\ufeff]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# One quick pass per cell; only a cell with one of these goes through the checks of safe_text.
-SUSPECT = re.compile(r"^[=+\-@\t\r]|[<&\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|script\s*:|data:", re.IGNORECASE)
+# One quick pass per column finds the cells that any check of safe_text could match (with the words
+# "script" and "data:", looked for separately).
+SUSPECT = re.compile(f"[<&\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f{BIDI}\\u200b\\u200c\\u200d\\u2060\\ufeff]")
+FORMULA_START_SET = set("=+-@\t\r")
 # Dates that may lie after data_as_of because they are scheduled, not past facts (and a document may be
 # published after the facts it reports).
 SCHEDULED = {
@@ -215,8 +222,37 @@ def dates_in_range(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
     return out
 
 
+def _cells_matching(t: Table, field: str, pattern: re.Pattern, words: tuple[str, ...] = ()) -> list[int]:
+    """The rows whose cell in `field` matches `pattern`, or holds one of `words` (any case), found in one
+    pass over the whole column (cells joined by NUL, which no cell holds: read_table rejects it), not one
+    search per cell."""
+    values = t.column_values(field)
+    joined = "\x00".join(values)
+    hits = [m.start() for m in pattern.finditer(joined)]
+    if words:
+        lower = joined.lower()
+        for w in words:
+            i = lower.find(w)
+            while i >= 0:
+                hits.append(i)
+                i = lower.find(w, i + 1)
+    if not hits:
+        return []
+    starts = list(itertools.accumulate((len(v) + 1 for v in values[:-1]), initial=0))
+    return sorted({bisect.bisect_right(starts, h) - 1 for h in hits})
+
+
+def _suspect_cells(t: Table, field: str) -> list[int]:
+    """Cells that any check of safe_text could match: a formula start, or a character or word to look at."""
+    values = t.column_values(field)
+    first = [i for i, v in enumerate(values) if v[:1] in FORMULA_START_SET]
+    return sorted(set(first) | set(_cells_matching(t, field, SUSPECT, ("script", "data:"))))
+
+
 def safe_text(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
-    """Text cells hold no HTML, script URLs or control characters, and cannot start a spreadsheet formula."""
+    """Text cells hold no HTML, script URLs, control characters or invisible characters that could make
+    a reader see other text than is there (bidirectional overrides, zero-width characters), and cannot
+    start a spreadsheet formula. Right-to-left text itself (Hebrew, Arabic) is fine."""
     out = []
     for name, t in tables.items():
         text_fields = [
@@ -224,11 +260,9 @@ def safe_text(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
             for f in pkg.fields(name)
             if f["type"] == "string" and "enum" not in f.get("constraints", {}) and f.get("format") != "uri"
         ]  # URLs: the schema's https pattern guards them
-        for i, r in enumerate(t.rows):
-            for field in text_fields:
-                v = r[field]
-                if not v or not SUSPECT.search(v):
-                    continue  # nearly every cell: nothing that any check below could match
+        for field in text_fields:
+            for i in _suspect_cells(t, field):  # nearly every cell matches nothing
+                v = t.rows[i][field]
                 if v.startswith(FORMULA_START):
                     out.append(
                         _at(
@@ -255,6 +289,38 @@ def safe_text(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
                     out.append(
                         _at(t, i, field, f"{field} contains the control character U+{ord(m.group(0)):04X}; delete it")
                     )
+                if m := INVISIBLE.search(v):
+                    what = "a bidirectional control character" if m.group(0) in BIDI else "a zero-width character"
+                    out.append(
+                        _at(
+                            t,
+                            i,
+                            field,
+                            f"{field} contains {what} (U+{ord(m.group(0)):04X}), which can make "
+                            "a reader see other text than is there; delete it (right-to-left "
+                            "text needs no control characters)",
+                        )
+                    )
+    return out
+
+
+def filled_cells(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
+    """A required cell that holds only whitespace (a no-break space, say) looks filled but is empty."""
+    out = []
+    for name, t in tables.items():
+        for f in pkg.fields(name):
+            if f.get("constraints", {}).get("required") and f["type"] == "string":
+                for i, v in enumerate(t.column_values(f["name"])):
+                    if v and v.isspace():
+                        out.append(
+                            _at(
+                                t,
+                                i,
+                                f["name"],
+                                f"{f['name']} holds only whitespace "
+                                f"(U+{ord(v[0]):04X}); fill it in ({f.get('description', '')})",
+                            )
+                        )
     return out
 
 
@@ -267,10 +333,13 @@ def sourced(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
             continue
         # Where the schema already requires source_id, Frictionless has reported the empty cell.
         schema_requires = pkg.field(name, "source_id").get("constraints", {}).get("required", False)
-        for i, r in enumerate(t.rows):
-            cited.update(v for v in (r["source_id"], r.get("second_source_id", "")) if v)
-            notes.append(r.get("notes", ""))
-            if not r["source_id"] and not schema_requires:
+        cited.update(t.column_values("source_id"))
+        if "second_source_id" in t.header:
+            cited.update(t.column_values("second_source_id"))
+        if "notes" in t.header:
+            notes.append("\x00".join(t.column_values("notes")))
+        if not schema_requires:
+            for i in (i for i, v in enumerate(t.column_values("source_id")) if not v):
                 out.append(
                     _at(
                         t,
@@ -280,17 +349,12 @@ def sourced(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
                     )
                 )
     t = tables["sources"]
-    cited |= set(SLUG_WORD.findall(" ".join(notes))) & {r["source_id"] for r in t.rows}
-    for i, r in enumerate(t.rows):
-        if r["source_id"] not in cited:
+    text = "\x00".join(notes)
+    for i, sid in enumerate(t.column_values("source_id")):
+        # Only the few sources no id column cites are looked for in the notes, as whole words.
+        if sid not in cited and not _has_word(text, sid):
             out.append(
-                _at(
-                    t,
-                    i,
-                    "source_id",
-                    f'source "{r["source_id"]}" is not cited by any row; cite it or remove it',
-                    level="warning",
-                )
+                _at(t, i, "source_id", f'source "{sid}" is not cited by any row; cite it or remove it', level="warning")
             )
     return out
 
@@ -307,8 +371,15 @@ def combination_rules(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
     for i, r in enumerate(t.rows):
         start, end = _date(r["valid_from"]), _date(r["valid_until"])
         if start and end and end <= start:
-            out.append(_at(t, i, "valid_until", f"valid_until {end} is not after valid_from {start}; valid_until is "
-                                                "the first day the rule no longer holds"))
+            out.append(
+                _at(
+                    t,
+                    i,
+                    "valid_until",
+                    f"valid_until {end} is not after valid_from {start}; valid_until is "
+                    "the first day the rule no longer holds",
+                )
+            )
         kind = r["kind"]
         if kind == "excludes" and not r["by_authority"]:
             out.append(_at(t, i, "by_authority", f"an excludes rule needs by_authority: {needs[kind][1]}"))
@@ -317,15 +388,25 @@ def combination_rules(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
                 if r[col]:
                     out.append(_at(t, i, col, f"{col} is only for excludes rules; clear it or change kind to excludes"))
         if kind == "exempts" and not (r["product_scope"] or r["condition"]) and r["partner_id"] == "WLD":
-            out.append(_at(t, i, "product_scope", f"{needs[kind][1]} (only one partner's goods can be exempt as a "
-                                                  "whole); fill product_scope or condition"))
+            out.append(
+                _at(
+                    t,
+                    i,
+                    "product_scope",
+                    f"{needs[kind][1]} (only one partner's goods can be exempt as a "
+                    "whole); fill product_scope or condition",
+                )
+            )
         if kind != "exempts" and r["condition"]:
             out.append(_at(t, i, "condition", "condition is only for exempts rules; clear it"))
     excludes = [(i, r) for i, r in enumerate(t.rows) if r["kind"] == "excludes"]
 
     def covers(side: tuple, other: tuple) -> bool:  # a rule's side (authority, measure, scope) reaches a layer
-        return side[0] == other[0] and (not side[1] or not other[1] or side[1] == other[1]) and (
-            not side[2] or not other[2] or side[2] == other[2])
+        return (
+            side[0] == other[0]
+            and (not side[1] or not other[1] or side[1] == other[1])
+            and (not side[2] or not other[2] or side[2] == other[2])
+        )
 
     for (i, a), (j, b) in itertools.combinations(excludes, 2):
         if not ({a["partner_id"], b["partner_id"]} & {"WLD"} or a["partner_id"] == b["partner_id"]):
@@ -339,10 +420,28 @@ def combination_rules(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
         b_target = (b["authority"], b["measure"], b["product_scope"])
         b_by = (b["by_authority"], b["by_measure"], b["by_product_scope"])
         if covers(a_target, b_by) and covers(b_target, a_by):
-            out.append(_at(t, j, "kind", f"contradicts {a['rule_id']} (line {t.lines[i]}): each rule excludes the "
-                                         "other's layer for the same partner and days; end one of them, or narrow "
-                                         "its product_scope"))
+            out.append(
+                _at(
+                    t,
+                    j,
+                    "kind",
+                    f"contradicts {a['rule_id']} (line {t.lines[i]}): each rule excludes the "
+                    "other's layer for the same partner and days; end one of them, or narrow "
+                    "its product_scope",
+                )
+            )
     return out
+
+
+def _has_word(text: str, word: str) -> bool:
+    """`word` occurs in `text` not as part of a longer slug (a fast substring search, then the edges)."""
+    i = text.find(word)
+    while i >= 0:
+        before, after = text[i - 1 : i], text[i + len(word) : i + len(word) + 1]
+        if not (before.isalnum() or before == "-") and not (after.isalnum() or after == "-"):
+            return True
+        i = text.find(word, i + 1)
+    return False
 
 
 WORD = re.compile(r"[a-z0-9]+")
@@ -350,27 +449,43 @@ WORD = re.compile(r"[a-z0-9]+")
 
 def likely_duplicate_events(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
     """Warn about events that are probably the same fact twice: same partner and kind, dates at most a day
-    apart, near-identical titles (most of their words shared)."""
+    apart, near-identical titles (most of their words shared). Only events that share one of their two
+    rarest title words are compared, so the check stays linear however many events there are."""
     t, out = tables["events"], []
-    by_partner: dict[str, list] = {}
+    words = [set(WORD.findall(r["title"].lower())) for r in t.rows]
+    freq: dict[str, int] = {}
+    for w in words:
+        for x in w:
+            freq[x] = freq.get(x, 0) + 1
+    blocks: dict[tuple, list[int]] = {}
     for i, r in enumerate(t.rows):
-        d = _date(r["date"])
-        if d:
-            key = (r["partner_id"], r["kind"])
-            by_partner.setdefault(key, []).append((d, i, set(WORD.findall(r["title"].lower()))))
-    for rows in by_partner.values():
-        rows.sort()
-        for k, (d1, i1, w1) in enumerate(rows):
-            for d2, i2, w2 in rows[k + 1 :]:
+        for x in sorted(words[i], key=lambda x: (freq[x], x))[:2]:
+            blocks.setdefault((r["partner_id"], r["kind"], x), []).append(i)
+    seen = set()
+    for rows in blocks.values():
+        dated = sorted((d, i) for i in rows if (d := _date(t.rows[i]["date"])))
+        for k, (d1, i1) in enumerate(dated):
+            for d2, i2 in dated[k + 1 :]:
                 if (d2 - d1).days > 1:
                     break
-                shared = w1 & w2
-                if len(shared) >= 4 and len(shared) / len(w1 | w2) >= 0.6:
-                    first, second = sorted((i1, i2))
-                    out.append(_at(t, second, "title", f"likely the same event as {t.rows[first]['event_id']} "
-                                   f"(line {t.lines[first]}): same partner and kind, dates a day apart or less, near-identical "
-                                   "titles; merge them (keep the better-sourced row, put the other's source in "
-                                   "second_source_id) or make the titles say how they differ", level="warning"))
+                pair = (min(i1, i2), max(i1, i2))
+                shared = words[i1] & words[i2]
+                if pair in seen or len(shared) < 4 or len(shared) / len(words[i1] | words[i2]) < 0.6:
+                    continue
+                seen.add(pair)
+                first, second = pair
+                out.append(
+                    _at(
+                        t,
+                        second,
+                        "title",
+                        f"likely the same event as {t.rows[first]['event_id']} "
+                        f"(line {t.lines[first]}): same partner and kind, dates a day apart or less, "
+                        "near-identical titles; merge them (keep the better-sourced row, put the other's "
+                        "source in second_source_id) or make the titles say how they differ",
+                        level="warning",
+                    )
+                )
     return out
 
 
@@ -379,8 +494,15 @@ def pledge_amounts(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
     t, out = tables["pledges"], []
     for i, r in enumerate(t.rows):
         if r["amount_basis"] == "per-year" and r["amount_usd_bn"] and not r["first_year"]:
-            out.append(_at(t, i, "first_year", "a per-year amount needs first_year (and last_year unless it has no "
-                                               "end): the years it is pledged for; say in notes how they were set"))
+            out.append(
+                _at(
+                    t,
+                    i,
+                    "first_year",
+                    "a per-year amount needs first_year (and last_year unless it has no "
+                    "end): the years it is pledged for; say in notes how they were set",
+                )
+            )
         if r["first_year"].isdigit() and r["last_year"].isdigit() and int(r["last_year"]) < int(r["first_year"]):
             out.append(_at(t, i, "last_year", f"last_year {r['last_year']} is before first_year {r['first_year']}"))
     return out
@@ -396,6 +518,7 @@ RULES = (
     combination_rules,
     pledge_amounts,
     likely_duplicate_events,
+    filled_cells,
 )
 
 

@@ -38,7 +38,7 @@ class Preview:
             views = None
             if data_changed:
                 try:
-                    views = generate(self.root, downloads=full)
+                    views = generate(self.root, downloads=full, incremental=True)
                 except PackageError as e:
                     for p in e.problems:
                         print(p.text(), file=sys.stderr)

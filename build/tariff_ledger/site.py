@@ -61,22 +61,35 @@ def source_date_epoch(root: Path, fallback: str) -> str:
     return str(int(datetime.fromisoformat(fallback).replace(tzinfo=UTC).timestamp()))
 
 
-def build_site(root: Path, site_dir: Path, data_as_of: str, config_file: str = "mkdocs.yml") -> None:
+
+def build_site(root: Path, site_dir: Path, data_as_of: str, config_file: str = "mkdocs.yml", meanwhile=None) -> None:
     """mkdocs build --strict into a temporary folder, then swap it into site_dir.
 
     MkDocs runs in a process of its own: it holds every page in memory at once, and so does not have
-    to share the machine with the memory the earlier stages used."""
+    to share the machine with the memory the earlier stages used. `meanwhile(folder)` runs here while it
+    builds, making files MkDocs does not read; they are moved into the new site before the swap."""
     root, target = Path(root).resolve(), Path(site_dir).resolve()
-    env = {**os.environ, "SOURCE_DATE_EPOCH": source_date_epoch(root, data_as_of)}
+    env = {**os.environ, "SOURCE_DATE_EPOCH": source_date_epoch(root, data_as_of), "NO_MKDOCS_2_WARNING": "1"}
     clean_leftovers(target.parent, target)
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-    cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-f", config_file, "-d", str(tmp)]
+    extra = target.with_name(f"{target.name}.tmp-{os.getpid()}-assets")
+    # Not --quiet: it hides the warnings that --strict must turn into a failed build.
+    cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", config_file, "-d", str(tmp)]
     try:
-        run = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            made = meanwhile(extra) if meanwhile else []
+        finally:
+            _, stderr = proc.communicate()
+        if proc.returncode != 0:
+            raise SiteBuildError(f"mkdocs build failed:\n{stderr.strip()}")
+        for path in made:
+            dest = tmp / path.relative_to(extra)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if run.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise SiteBuildError(f"mkdocs build failed:\n{run.stderr.strip()}")
+    finally:
+        shutil.rmtree(extra, ignore_errors=True)
     swap_into_place(tmp, target)

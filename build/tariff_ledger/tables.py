@@ -18,7 +18,9 @@ def nl2br(value) -> Markup:
 
 
 def fmt_date(value) -> str:
-    return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return ""
+    return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
 def fmt_num(value, suffix="") -> str:
@@ -85,8 +87,15 @@ class TableBuilder:
 
     def rates_table(self, rows: pd.DataFrame, link_partner: bool = False) -> Table:
         table = Table(
-            [("Partner", "text"), ("Authority", "text"), ("Goods", "text"), ("Rate", "number"), ("Stage", "text"),
-             ("From", "date"), ("Until", "date")]
+            [
+                ("Partner", "text"),
+                ("Authority", "text"),
+                ("Goods", "text"),
+                ("Rate", "number"),
+                ("Stage", "text"),
+                ("From", "date"),
+                ("Until", "date"),
+            ]
         )
         for r in rows.itertuples():
             detail = [
@@ -99,8 +108,12 @@ class TableBuilder:
                 detail.append(("End reason", Cell(self.label("tariff_rates", "end_reason", r.end_reason))))
             if r.measure:
                 detail.append(("Measure", Cell(self.label("tariff_rates", "measure", r.measure))))
-            detail += [("Instrument", Cell(r.legal_instrument)), *self.sources_detail(r.source_id, r.second_source_id),
-                       ("Notes", Cell(r.notes)), ("Row id", Cell(r.rate_id))]
+            detail += [
+                ("Instrument", Cell(r.legal_instrument)),
+                *self.sources_detail(r.source_id, r.second_source_id),
+                ("Notes", Cell(r.notes)),
+                ("Row id", Cell(r.rate_id)),
+            ]
             table.rows.append(
                 Row(
                     r.rate_id,
@@ -142,8 +155,15 @@ class TableBuilder:
 
     def pledges_table(self, pledges: pd.DataFrame) -> Table:
         table = Table(
-            [("Partner", "text"), ("What", "text"), ("US$ bn", "number"), ("Amount is", "text"), ("Who pledges", "text"),
-             ("Binding", "text"), ("Announced", "date")]
+            [
+                ("Partner", "text"),
+                ("What", "text"),
+                ("US$ bn", "number"),
+                ("Amount is", "text"),
+                ("Who pledges", "text"),
+                ("Binding", "text"),
+                ("Announced", "date"),
+            ]
         )
         for r in pledges.itertuples():
             basis = self.label("pledges", "amount_basis", r.amount_basis)
@@ -180,12 +200,23 @@ class TableBuilder:
 
     def agreements_table(self, agreements: pd.DataFrame) -> Table:
         table = Table(
-            [("Partner", "text"), ("Agreement", "text"), ("Kind", "text"), ("Announced", "date"), ("Signed", "date"),
-             ("Status", "text"), ("Rate", "number")]
+            [
+                ("Partner", "text"),
+                ("Agreement", "text"),
+                ("Kind", "text"),
+                ("Announced", "date"),
+                ("Signed", "date"),
+                ("Status", "text"),
+                ("Rate", "number"),
+            ]
         )
         for r in agreements.itertuples():
-            detail = [("Summary", Cell(r.summary)), *self.sources_detail(r.source_id, r.second_source_id),
-                      ("Notes", Cell(r.notes)), ("Row id", Cell(r.agreement_id))]
+            detail = [
+                ("Summary", Cell(r.summary)),
+                *self.sources_detail(r.source_id, r.second_source_id),
+                ("Notes", Cell(r.notes)),
+                ("Row id", Cell(r.agreement_id)),
+            ]
             table.rows.append(
                 Row(
                     r.agreement_id,
@@ -210,8 +241,15 @@ class TableBuilder:
         from .cards import rate_words
 
         table = Table(
-            [("Partner", "text"), ("Region", "text"), ("Most goods now", "number"), ("Cars", "number"),
-             ("Steel", "number"), ("2 Apr 2025", "number"), ("Events", "number")],
+            [
+                ("Partner", "text"),
+                ("Region", "text"),
+                ("Most goods now", "number"),
+                ("Cars", "number"),
+                ("Steel", "number"),
+                ("2 Apr 2025", "number"),
+                ("Events", "number"),
+            ],
             table_id="partners",
         )
         for p in partners.itertuples():
@@ -221,8 +259,13 @@ class TableBuilder:
                 a = period.answer if period else None
                 rate, basis = rate_words(a)
                 short = rate + (" incl. normal duty" if basis == "including the normal duty" else "")
-                cells.append(Cell(short if a is not None and a.applies else "none", sort=a.value if a else None,
-                                  href=f"{self.base}partners/{p.partner_id.lower()}/#{scope}"))
+                cells.append(
+                    Cell(
+                        short if a is not None and a.applies else "none",
+                        sort=a.value if a else None,
+                        href=f"{self.base}partners/{p.partner_id.lower()}/#{scope}",
+                    )
+                )
             cells += [Cell(fmt_num(p.rate_april, "%"), sort=p.rate_april), Cell(str(p.events), sort=p.events)]
             table.rows.append(Row(p.partner_id, cells))
         return table

@@ -11,7 +11,7 @@ import io
 import multiprocessing
 import re
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from frictionless import Package as FrictionlessPackage
@@ -46,14 +46,16 @@ class Table:
     header: list[str]
     rows: list[dict[str, str]]
     lines: list[int]  # lines[i] is the line on which data row i starts
+    _columns: dict = field(default_factory=dict, repr=False)
 
     def column(self, field: str) -> int:
         return self.header.index(field) + 1 if field in self.header else 1
 
-
-def _position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+    def column_values(self, field: str) -> list[str]:
+        """Every row's cell in one column (the rules scan a column at once rather than cell by cell)."""
+        if field not in self._columns:
+            self._columns[field] = [r[field] for r in self.rows]
+        return self._columns[field]
 
 
 def read_table(pkg: Package, name: str) -> tuple[Table | None, list[Problem]]:
@@ -71,7 +73,10 @@ def read_table(pkg: Package, name: str) -> tuple[Table | None, list[Problem]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        line, col = _position(raw.decode("utf-8", errors="replace"), e.start)
+        # e.start counts bytes: find its line in the bytes, then its column in that line's characters
+        # (earlier non-ASCII text on the line takes several bytes per character).
+        line = raw.count(b"\n", 0, e.start) + 1
+        col = len(raw[raw.rfind(b"\n", 0, e.start) + 1 : e.start].decode("utf-8", errors="replace")) + 1
         return None, [
             Problem(
                 rel,
@@ -88,19 +93,28 @@ def read_table(pkg: Package, name: str) -> tuple[Table | None, list[Problem]]:
     records: list[tuple[int, list[str]]] = []
     start = 1
     try:
-        for cells in reader:
-            records.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error as e:
-        return None, [
-            Problem(
-                rel,
-                start,
-                1,
-                f"malformed CSV ({e}): a quote opened on this line is never "
-                'closed; close it, and double any quote inside a cell ("")',
-            )
-        ]
+        parsed = list(reader)  # one C-speed pass; line numbers are worked out below
+    except csv.Error:
+        # Parse again record by record, only to name the line where the broken quote opens.
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        parsed = None
+    if parsed is not None and text.count("\n") - text.endswith("\n") == len(parsed) - 1:
+        records = list(zip(range(1, len(parsed) + 1), parsed, strict=True))  # one line per record
+    else:
+        try:
+            for cells in parsed if parsed is not None else reader:
+                records.append((start, cells))
+                start = start + 1 + sum(c.count("\n") for c in cells) if parsed is not None else reader.line_num + 1
+        except csv.Error as e:
+            return None, [
+                Problem(
+                    rel,
+                    start,
+                    1,
+                    f"malformed CSV ({e}): a quote opened on this line is never "
+                    'closed; close it, and double any quote inside a cell ("")',
+                )
+            ]
     header = records[0][1]
     for i, label in enumerate(header, 1):
         if label == "":
@@ -247,8 +261,11 @@ def frictionless_problems(pkg: Package, tables: dict[str, Table], report=None) -
     return problems
 
 
-def validate(root=".") -> list[Problem]:
-    """Every problem in the package at `root`, errors and warnings, sorted by place."""
+def validate(root=".", meanwhile=None) -> list[Problem]:
+    """Every problem in the package at `root`, errors and warnings, sorted by place. `meanwhile(pkg)`, if
+    given, runs while Frictionless is still checking (the pipeline derives its views there, to be thrown
+    away if the package turns out invalid); its result or exception is kept in `validate.meanwhile`."""
+    validate.meanwhile = None
     try:
         pkg = open_package(root)
     except PackageError as e:
@@ -261,16 +278,26 @@ def validate(root=".") -> list[Problem]:
             tables[name] = table
     if problems:  # Frictionless would only repeat the structural damage in confusing ways
         return sorted(set(problems))
+
+    def rules_then_meanwhile() -> list[Problem]:
+        found = rules.check(pkg, tables)
+        if meanwhile is not None and not errors(found):
+            try:
+                validate.meanwhile = meanwhile(pkg)
+            except Exception as e:  # invalid data can break what assumed it valid; Frictionless says why
+                validate.meanwhile = e
+        return found
+
     # Frictionless and the project rules are independent: run Frictionless in a second process (on
     # Linux, a fork that already has everything imported) while the rules run here.
     descriptor = str(pkg.root / DESCRIPTOR)
     if "fork" in multiprocessing.get_all_start_methods():
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
             pending = pool.submit(frictionless_report, descriptor)
-            rule_problems = rules.check(pkg, tables)
+            rule_problems = rules_then_meanwhile()
             report = pending.result()
     else:
-        report, rule_problems = frictionless_report(descriptor), rules.check(pkg, tables)
+        report, rule_problems = frictionless_report(descriptor), rules_then_meanwhile()
     problems += frictionless_problems(pkg, tables, report)
     # One message per cell: a rule does not repeat a cell Frictionless already rejected.
     taken = {(p.path, p.line, p.column) for p in problems}
@@ -288,3 +315,15 @@ def validated_package(root=".") -> Package:
     if errors(problems):
         raise PackageError(problems)
     return open_package(root)
+
+
+def validated_then(root, then):
+    """then(pkg) on the package if it is valid, computed while Frictionless checks it; raise
+    PackageError with every error otherwise."""
+    problems = validate(root, meanwhile=then)
+    if errors(problems):
+        raise PackageError(problems)
+    result = validate.meanwhile
+    if isinstance(result, Exception):
+        raise result
+    return result if result is not None else then(open_package(root))

@@ -336,6 +336,136 @@
     });
   }
 
+
+  /* -- the product look-up: the answer for a code comes from the lists that hold it --------------------- */
+  function lookup(form) {
+    var base = form.getAttribute("data-src"), site = form.getAttribute("data-site");
+    var $ = function (id) { return document.getElementById(id); };
+    var code = $("tl-lookup-code"), partner = $("tl-lookup-partner"), date = $("tl-lookup-date");
+    var out = $("tl-lookup-result"), cache = {};
+    function load(name) {
+      return cache[name] || (cache[name] = fetch(base + name + ".json").then(function (r) {
+        if (r.status === 404) return null;
+        if (!r.ok) throw new Error(r.status);
+        return r.json();
+      }));
+    }
+    function holds(l, day) { return l.from <= day && (!l.until || day < l.until); }
+    function para(parts) {
+      var p = el("p");
+      parts.forEach(function (x) { p.appendChild(typeof x === "string" ? document.createTextNode(x) : x); });
+      return p;
+    }
+    function listLink(l) { return link(l.title, l.source, l.instrument); }
+    /* What the lists holding a code say of it on the day, and the combined answer that follows. */
+    function answerFor(meta, data, owners, lids, day) {
+      var active = lids.filter(function (lid) { var l = meta.lists[lid]; return owners.indexOf(l.partner) !== -1 && holds(l, day); })
+        .map(function (lid) { return meta.lists[lid]; });
+      var plain = active.filter(function (l) { return !l.condition; });
+      var uniq = function (s, i, a) { return a.indexOf(s) === i; };
+      var scopes = plain.filter(function (l) { return l.effect === "covers" && l.scope; }).map(function (l) { return l.scope; }).filter(uniq).sort();
+      var exempt = plain.filter(function (l) { return l.effect === "exempts"; })
+        .map(function (l) { return l.authority + "/" + l.measure; }).filter(uniq).sort();
+      var period = null;
+      (data.answers[scopes.join("+") + ";" + exempt.join("+")] || []).forEach(function (x) {
+        if (x[0] <= day && (x[1] === null || day < x[1])) period = x;
+      });
+      return { active: active, plain: plain, scopes: scopes, period: period,
+               banned: plain.filter(function (l) { return l.effect === "prohibits"; }) };
+    }
+    function words(a) { return a.banned.length ? "imports banned" : (a.period ? a.period[3] + (a.period[4] ? " " + a.period[4] : "") : "no additional tariff"); }
+    function explain(a, data, box) {
+      a.banned.forEach(function (l) { box.appendChild(para(["Imports banned: ", listLink(l), "."])); });
+      var layers = el("ul"), p = a.period;
+      (p ? p[5] : []).forEach(function (rid) {
+        var r = data.rates[rid], li = el("li");
+        li.appendChild(document.createTextNode("Applies: " + (r.rate === null ? "" : r.rate + "% ") + r.name + " "));
+        li.appendChild(link("(the layer)", site + r.href, r.source_title));
+        var by = a.active.filter(function (l) { return l.effect === "covers" && l.authority === r.authority && l.scope === r.scope; });
+        if (by.length) { li.appendChild(document.createTextNode(", because the code is on ")); li.appendChild(listLink(by[0])); }
+        layers.appendChild(li);
+      });
+      (p ? p[6] : []).forEach(function (x) {
+        var r = data.rates[x[0]], li = el("li");
+        li.appendChild(document.createTextNode("Does not apply: " + (r.rate === null ? "" : r.rate + "% ") + r.name + ": "));
+        if (x[1].indexOf("list:") === 0) {
+          var ex = a.plain.filter(function (l) { return l.effect === "exempts" && l.authority === r.authority && (!l.measure || l.measure === r.measure); });
+          li.appendChild(document.createTextNode("the code is exempt, "));
+          if (ex.length) li.appendChild(listLink(ex[0]));
+        } else {
+          var why = data.rules[x[1]];
+          li.appendChild(link(why.text, site + why.href, why.title));
+        }
+        layers.appendChild(li);
+      });
+      if (layers.childNodes.length) box.appendChild(layers);
+      a.active.filter(function (l) { return l.condition; }).forEach(function (l) {
+        box.appendChild(para([(l.effect === "exempts" ? "Exempt " : "Covered ") + l.condition + ": ", listLink(l), "."]));
+      });
+    }
+    function show() {
+      var q = code.value.replace(/[\s.]/g, ""), pid = partner.value, day = date.value.trim();
+      if (!/^\d{2}(\d{2}){0,4}$/.test(q)) { out.textContent = "Write the HTS code as 2, 4, 6, 8 or 10 digits (dots and spaces allowed)."; return; }
+      if (!ISO.test(day)) { out.textContent = "Write the date as YYYY-MM-DD."; return; }
+      history.replaceState(null, "", "?code=" + q + "&partner=" + pid + "&date=" + day);
+      out.textContent = "Looking up…";
+      Promise.all([load("lists"), load("codes-" + q.slice(0, 2)), load(pid)]).then(function (got) {
+        var meta = got[0], piece = got[1] || { codes: {}, sigs: {} }, data = got[2];
+        var owners = meta.owners[pid], name = meta.partners[pid], lids = [], prefix = "";
+        for (var k = q.length; k >= 2; k -= 2) {
+          if (piece.codes.hasOwnProperty(q.slice(0, k))) { prefix = q.slice(0, k); lids = piece.sigs[piece.codes[prefix]]; break; }
+        }
+        var main = answerFor(meta, data, owners, lids, day);
+        // Longer codes under the one typed may be on other lists: the answer then depends on the full code.
+        var groups = {};
+        Object.keys(piece.codes).sort().forEach(function (c) {
+          if (c.length <= q.length || c.indexOf(q) !== 0) return;
+          var a = answerFor(meta, data, owners, piece.sigs[piece.codes[c]], day);
+          if (words(a) === words(main) && a.active.length === main.active.length) return;
+          var key = words(a) + "|" + a.active.map(function (l) { return l.title; }).join("|");
+          (groups[key] = groups[key] || { answer: a, codes: [] }).codes.push(c);
+        });
+        var keys = Object.keys(groups);
+        out.textContent = "";
+        var head = el("h2", null, { id: "answer" });
+        head.textContent = "HTS " + q + " from " + name + " on " + day + ": " + (keys.length ? "depends on the full code" : words(main));
+        out.appendChild(head);
+        keys.forEach(function (key) {
+          var g = groups[key], box = el("div", null, { "class": "tl-lookup-group" });
+          box.appendChild(el("h3", g.codes.slice(0, 6).join(", ") + (g.codes.length > 6 ? " and " + (g.codes.length - 6) + " more" : "") + ": " + words(g.answer)));
+          explain(g.answer, data, box);
+          out.appendChild(box);
+        });
+        var rest = el("div", null, { "class": "tl-lookup-group" });
+        if (keys.length) rest.appendChild(el("h3", "Other codes under " + q + ": " + words(main)));
+        explain(main, data, rest);
+        if (!prefix && !keys.length) rest.appendChild(para(["HTS " + q + " is on none of the record's product lists: it pays what all goods from " + name + " pay."]));
+        out.appendChild(rest);
+        var goods = main.scopes.length ? main.scopes : ["all-goods"], soon = el("ul");
+        keys.forEach(function (key) { groups[key].answer.scopes.forEach(function (s) { if (goods.indexOf(s) === -1) goods.push(s); }); });
+        data.stated.forEach(function (rid) {
+          var r = data.rates[rid];
+          if (r.announced > day || (goods.indexOf(r.scope) === -1 && r.scope !== "all-goods")) return;
+          if (r.stage === "announced" && r.from && r.from <= day) return;
+          var li = el("li");
+          li.appendChild(document.createTextNode((r.stage === "announced" ? "Scheduled: " : "Threatened: ") +
+            (r.rate === null ? "" : r.rate + "% ") + r.name + (r.from ? " from " + r.from : "") + " (stated " + r.announced + ") "));
+          li.appendChild(link("(the row)", site + r.href, r.source_title));
+          soon.appendChild(li);
+        });
+        if (soon.childNodes.length) { out.appendChild(el("h3", "What is scheduled or threatened")); out.appendChild(soon); }
+        out.appendChild(para(["Not modelled: the normal (MFN) duty of the product, quotas, content and end-use rules. Data as of " + meta.data_as_of + "."]));
+      }).catch(function () { out.textContent = "Could not load the look-up data."; });
+    }
+    var q = new URLSearchParams(location.search);
+    if (q.get("code")) code.value = q.get("code");
+    if (q.get("partner")) partner.value = q.get("partner");
+    if (q.get("date")) date.value = q.get("date");
+    form.addEventListener("submit", function (ev) { ev.preventDefault(); show(); });
+    [partner, date].forEach(function (i) { i.addEventListener("change", function () { if (code.value) show(); }); });
+    if (q.get("code")) show();
+  }
+
   function init() {
     /* Material's search overlay is a dialog without a name; give it one for screen readers. */
     document.querySelectorAll(".md-search[role=dialog]").forEach(function (d) { d.setAttribute("aria-label", "Search"); });
@@ -349,6 +479,8 @@
     if (c) compare(c);
     var t = document.getElementById("tl-timeline-filter");
     if (t) timeline(t);
+    var l = document.getElementById("tl-lookup");
+    if (l) lookup(l);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -131,6 +131,14 @@ CASES = [
     ),
     (
         "encoding",
+        "latin-1-after-other-non-ascii",
+        # The file already holds UTF-8 text beyond ASCII (curly quotes, accented names) on earlier lines: the
+        # byte offset of the bad byte must not be applied to the decoded characters.
+        ("bytes", "datasets/events.csv", lambda d: d + "caf\u00e9-talks,2025-03-03".encode("latin-1") + b"\n"),
+        "datasets/events.csv:LAST:4: byte 0xe9 is not UTF-8",
+    ),
+    (
+        "encoding",
         "utf-16",
         ("bytes", "datasets/sources.csv", lambda d: d.decode("utf-8").encode("utf-16")),
         "datasets/sources.csv:1:1: file is UTF-16 or binary; save it as UTF-8",

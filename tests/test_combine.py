@@ -1,0 +1,120 @@
+"""The combination rules on real cases: the combined answer (what applies, what does not and why, and the
+result) for a partner, a kind of good and a day, computed by the derive stage from the real data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import REPO, add_row, col, read_rows
+
+from tariff_ledger.derive import answer_on, derive
+from tariff_ledger.load import load
+from tariff_ledger.validate import errors, validate, validated_package
+
+
+@pytest.fixture(scope="module")
+def views():
+    pkg = validated_package(REPO)
+    return derive(pkg, load(pkg))
+
+
+def answer(views, pid, scope, day, condition=""):
+    period = answer_on(views, pid, scope, pd.Timestamp(day), condition)
+    assert period is not None, (pid, scope, day)
+    return period
+
+
+def rule_of(views, rule_id):
+    return views.rules[rule_id]
+
+
+def test_korean_cars_on_the_data_date(views):
+    period = answer(views, "KOR", "autos", views.as_of)
+    a = period.answer
+    [layer] = a.applies
+    row = views.rate_records[layer.rate_id]
+    # Korea's own Section 232 deal rate: a 15% ceiling that includes the normal duty.
+    assert (row["partner_id"], row["authority"], row["rate_pct"], row["rate_basis"]) == ("KOR", "section-232", 15, "all-in")
+    assert a.ceiling == 15 and a.additional == 0 and a.value == 15
+    # The 2026 Section 301 forced-labor duty on Korea does not apply to goods under a Section 232 tariff.
+    excluded = {views.rate_records[x.rate_id]["authority"]: rule for x, rule in a.excluded}
+    assert "section-301" in excluded
+    assert rule_of(views, excluded["section-301"])["by_authority"] == "section-232"
+    # ... and the ceiling is a rule of its own, from the instrument that set it.
+    assert all(rule for _, rule in a.ceilings)
+    # The day it took effect and the day it reaches back to.
+    assert row["effective_from"] == pd.Timestamp("2025-12-04") and row["retroactive_to"] == pd.Timestamp("2025-11-01")
+
+
+def test_korean_cars_under_section_122_did_not_pay_the_surcharge(views):
+    a = answer(views, "KOR", "autos", "2026-03-01").answer
+    assert a.value == 15
+    excluded = {views.rate_records[x.rate_id]["authority"]: rule for x, rule in a.excluded}
+    assert rule_of(views, excluded["section-122"])["by_authority"] == "section-232"
+
+
+def test_swiss_steel_on_1_october_2025(views):
+    a = answer(views, "CHE", "steel", "2025-10-01").answer
+    assert [views.rate_records[x.rate_id]["authority"] for x in a.applies] == ["section-232"]
+    assert a.additional == 50 and a.ceiling is None
+    [(recip, rule)] = [(x, r) for x, r in a.excluded if x.authority == "ieepa-reciprocal"]
+    assert views.rate_records[recip.rate_id]["rate_pct"] == 39  # the 39% reciprocal rate does not apply
+    assert rule_of(views, rule)["by_authority"] == "section-232"
+    # Other Swiss goods did pay the 39% that day.
+    assert answer(views, "CHE", "all-goods", "2025-10-01").answer.additional == 39
+
+
+def test_usmca_qualifying_canadian_good_on_15_march_2025(views):
+    general = answer(views, "CAN", "all-goods", "2025-03-15").answer
+    assert general.additional == 25  # the fentanyl/border tariff
+    usmca = answer(views, "CAN", "all-goods", "2025-03-15", "usmca-qualifying").answer
+    assert usmca.applies == () and usmca.value is None
+    [(layer, rule)] = usmca.excluded
+    assert layer.authority == "ieepa-fentanyl"
+    assert rule_of(views, rule)["kind"] == "exempts" and rule_of(views, rule)["condition"] == "usmca-qualifying"
+
+
+def test_japan_all_in_15_and_its_retroactive_correction(views):
+    # As corrected on 16 September 2025, back to 7 August: a 15% ceiling, not 15% on top of the normal duty.
+    period = answer(views, "JPN", "all-goods", "2025-08-20")
+    [layer] = period.answer.applies
+    row = views.rate_records[layer.rate_id]
+    assert row["rate_basis"] == "all-in" and period.answer.ceiling == 15 and period.answer.additional == 0
+    assert row["effective_from"] == pd.Timestamp("2025-09-16")
+    assert layer.start == pd.Timestamp("2025-08-07") == row["retroactive_to"]
+    # The stacked 15% that was first collected is still in the record, replaced by the correction.
+    rates = views.tables["tariff_rates"]
+    stacked = rates[(rates["partner_id"] == "JPN") & (rates["ended_on"] == pd.Timestamp("2025-09-16"))]
+    assert list(stacked["rate_basis"]) == ["additional"]
+
+
+def test_eu_member_inherits_the_eu_ceiling(views):
+    a = answer(views, "DEU", "all-goods", "2025-10-01").answer
+    [layer] = a.applies
+    assert layer.via == "EUU" and a.ceiling == 15
+    [(rate_id, rule)] = a.ceilings
+    assert rule_of(views, rule)["partner_id"] == "EUU" and rule_of(views, rule)["kind"] == "ceiling"
+
+
+def test_answers_change_only_when_layers_or_rules_do(views):
+    periods = views.answers[("KOR", "autos", "")]
+    assert all(a.until == b.start for a, b in zip(periods, periods[1:], strict=False))
+    assert all(a.answer.key() != b.answer.key() for a, b in zip(periods, periods[1:], strict=False))
+
+
+def test_a_rule_citing_an_unknown_source_is_rejected(pkg):
+    line = add_row(pkg, "combination_rules", rule_id="corpus-unknown-source", source_id="no-such-source")
+    assert [p.text() for p in errors(validate(pkg))] == [
+        f'datasets/combination_rules.csv:{line}:{col("combination_rules", "source_id")}: source_id "no-such-source" '
+        "is not in datasets/sources.csv; add it there first or use an existing source_id"
+    ]
+
+
+def test_a_rule_with_its_dates_reversed_is_rejected(pkg):
+    first = read_rows(pkg, "combination_rules")[0]
+    line = add_row(pkg, "combination_rules", rule_id="corpus-reversed", valid_from="2026-01-02", valid_until="2026-01-01")
+    assert [p.text() for p in errors(validate(pkg))] == [
+        f"datasets/combination_rules.csv:{line}:{col('combination_rules', 'valid_until')}: valid_until 2026-01-01 is "
+        "not after valid_from 2026-01-02; valid_until is the first day the rule no longer holds"
+    ]
+    assert first["valid_from"]  # the copied row is a real rule
