@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
-import http.server
-import io
+import http.client
 import json
 import os
 import platform
@@ -33,7 +31,6 @@ import threading
 import time
 import urllib.request
 from datetime import date, timedelta
-from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -186,6 +183,9 @@ def site_figures(site: Path) -> dict:
         "largest_page": largest.relative_to(site).as_posix(),
         "site_bytes": sum(p.stat().st_size for p in site.rglob("*") if p.is_file()),
         "search_index_bytes": (site / "search" / "search_index.json").stat().st_size,
+        "largest_lookup_piece_bytes": max(
+            p.stat().st_size for p in (site / "assets" / "generated" / "lookup").glob("*.json")
+        ),
     }
 
 
@@ -212,6 +212,7 @@ def measure(scale: int, work: Path, repeat: int) -> dict:
         "validate_vs_frictionless": round(validate_s / frictionless_s, 3),
         "build_seconds": round(build_s, 2),
         "mkdocs_seconds": round(mkdocs_s, 2),
+        "build_vs_mkdocs": round(build_s / mkdocs_s, 3),
         "build_seconds_per_1000_rows": round(1000 * build_s / rows, 3),
         "peak_rss_bytes": max(validate_rss, build_rss),
         "peak_rss_frictionless_bytes": frictionless_rss,
@@ -230,35 +231,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve_static(site: Path) -> tuple[str, http.server.ThreadingHTTPServer]:
+def serve_static(site: Path):
     """Serve the site as a static host does (GitHub Pages among them): gzip for text files."""
+    from tariff_ledger.serve import static_server
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def send_head(self):
-            path = Path(self.translate_path(self.path))
-            if path.is_dir():
-                path = path / "index.html"
-            text = path.suffix in (".html", ".css", ".js", ".json", ".svg", ".xml", ".csv")
-            if not (text and path.is_file() and "gzip" in self.headers.get("Accept-Encoding", "")):
-                return super().send_head()
-            body = gzip.compress(path.read_bytes(), 6)
-            self.send_response(200)
-            self.send_header("Content-Type", self.guess_type(str(path)))
-            self.send_header("Content-Encoding", "gzip")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            return io.BytesIO(body)
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(site)))
+    server = static_server(site)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}", server
 
 
-def transfer_bytes(base: str, path: str) -> int:
-    """Bytes the page and everything it loads would transfer gzip-compressed (as a static host serves them)."""
+def in_browser(base: str, path: str) -> dict:
+    """What loading a page costs and what axe finds on it: the bytes the page and everything it loads
+    transfer (gzip-compressed, as a static host serves them), and axe-core's serious or critical
+    violations (ids)."""
     from playwright.sync_api import sync_playwright
 
     sizes: dict[str, int] = {}
@@ -270,17 +255,27 @@ def transfer_bytes(base: str, path: str) -> int:
         page.on(
             "response",
             lambda r: (
-                sizes.__setitem__(r.url, len(gzip.compress(r.body(), 6))) if r.url.startswith(base) and r.ok else None
+                sizes.__setitem__(r.url, int(r.headers.get("content-length") or len(r.body())))
+                if r.url.startswith(base) and r.ok
+                else None
             ),
         )
         page.goto(base + path)
         page.wait_for_load_state("networkidle")
+        # Off-screen tables and charts are laid out only near the screen (content-visibility), which
+        # axe's geometry misreads: lay everything out first, as a reader scrolling does.
+        page.add_style_tag(content="* { content-visibility: visible !important; }")
+        page.add_script_tag(path=str(REPO / "node_modules" / "axe-core" / "axe.min.js"))
+        found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")["violations"]
         browser.close()
-    return sum(sizes.values())
+    return {
+        "transfer_gzip_bytes": sum(sizes.values()),
+        "axe_serious": sorted(v["id"] for v in found if v["impact"] in ("serious", "critical")),
+    }
 
 
 def lighthouse(base: str, path: str) -> dict | None:
-    cli = REPO / "bench" / "node_modules" / ".bin" / "lighthouse"
+    cli = REPO / "node_modules" / ".bin" / "lighthouse"
     if not cli.exists():
         return None
     out = Path(tempfile.mkdtemp()) / "lh.json"
@@ -321,7 +316,7 @@ def preview_latency(work: Path) -> float:
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
                 return r.read().decode("utf-8", "replace")
-        except OSError:
+        except (OSError, http.client.HTTPException):  # the server went down, or the page is being rewritten
             return ""
 
     try:
@@ -387,11 +382,8 @@ def main() -> int:
             if scale == 1:
                 base, server = serve_static(work / "x1" / "site")
                 try:
-                    for path in ("/", "/partners/kor/"):
-                        reader[path] = {
-                            "transfer_gzip_bytes": transfer_bytes(base, path),
-                            "lighthouse": lighthouse(base, path),
-                        }
+                    for path in ("/", "/partners/kor/", "/rates/", "/compare/", "/lookup/"):
+                        reader[path] = {**in_browser(base, path), "lighthouse": lighthouse(base, path)}
                 finally:
                     server.shutdown()
                 reader["preview_seconds"] = round(preview_latency(work), 2)
@@ -403,12 +395,14 @@ def main() -> int:
         "validate_vs_frictionless",
         "build_seconds",
         "mkdocs_seconds",
+        "build_vs_mkdocs",
         "build_seconds_per_1000_rows",
         "peak_rss_bytes",
         "pages",
         "largest_page_bytes",
         "site_bytes",
         "search_index_bytes",
+        "largest_lookup_piece_bytes",
     ]
     print("\n| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
@@ -423,6 +417,7 @@ def main() -> int:
         p: f["transfer_gzip_bytes"] for p, f in reader.items() if p != "preview_seconds"
     }
     largest["lighthouse_1x"] = {p: f["lighthouse"] for p, f in reader.items() if p != "preview_seconds"}
+    largest["axe_serious_1x"] = {p: f["axe_serious"] for p, f in reader.items() if p != "preview_seconds"}
     print(json.dumps(largest, sort_keys=True))
     return 0
 

@@ -4,8 +4,6 @@ build of the real data for the tests that read the site."""
 from __future__ import annotations
 
 import csv
-import functools
-import http.server
 import shutil
 import threading
 from pathlib import Path
@@ -13,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGE_FILES = ("datapackage.json", "mkdocs.yml", "CONTRIBUTING.md")
+PACKAGE_FILES = ("datapackage.json", "mkdocs.yml", "CONTRIBUTING.md", "CHANGELOG.md")
 PACKAGE_DIRS = ("datasets", "schemas", "overrides")
 
 
@@ -88,14 +86,56 @@ def built_site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def site_url(built_site):
-    """The built site served on a loopback port for the browser tests."""
+    """The built site served on a loopback port for the browser tests, gzip-compressed as a static host
+    serves it."""
+    from tariff_ledger.serve import static_server
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(built_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = static_server(built_site)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+# -- the browser, for the tests that read the site as a person does --------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Tables and charts off screen are laid out only when they near it (content-visibility: auto in tl.css);
+# a test that measures the whole page lays everything out first, as a reader scrolling through does.
+RENDER_ALL = "* { content-visibility: visible !important; }"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def watched_page(browser, base, **context_args):
+    context = browser.new_context(**context_args)
+    pg = context.new_page()
+    pg.problems = []  # console errors, page errors, requests leaving the site, dialogs
+    pg.on("console", lambda m: pg.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.problems.append(f"page error: {e}"))
+    pg.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith(base) or r.url.startswith("data:")
+            else pg.problems.append(f"request left the site: {r.url}")
+        ),
+    )
+    pg.on("dialog", lambda d: (pg.problems.append(f"dialog: {d.message}"), d.dismiss()))
+    return pg

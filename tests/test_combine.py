@@ -3,6 +3,8 @@ result) for a partner, a kind of good and a day, computed by the derive stage fr
 
 from __future__ import annotations
 
+import itertools
+
 import pandas as pd
 import pytest
 from conftest import REPO, add_row, col, read_rows
@@ -34,7 +36,12 @@ def test_korean_cars_on_the_data_date(views):
     [layer] = a.applies
     row = views.rate_records[layer.rate_id]
     # Korea's own Section 232 deal rate: a 15% ceiling that includes the normal duty.
-    assert (row["partner_id"], row["authority"], row["rate_pct"], row["rate_basis"]) == ("KOR", "section-232", 15, "all-in")
+    assert (row["partner_id"], row["authority"], row["rate_pct"], row["rate_basis"]) == (
+        "KOR",
+        "section-232",
+        15,
+        "all-in",
+    )
     assert a.ceiling == 15 and a.additional == 0 and a.value == 15
     # The 2026 Section 301 forced-labor duty on Korea does not apply to goods under a Section 232 tariff.
     excluded = {views.rate_records[x.rate_id]["authority"]: rule for x, rule in a.excluded}
@@ -92,14 +99,14 @@ def test_eu_member_inherits_the_eu_ceiling(views):
     a = answer(views, "DEU", "all-goods", "2025-10-01").answer
     [layer] = a.applies
     assert layer.via == "EUU" and a.ceiling == 15
-    [(rate_id, rule)] = a.ceilings
+    [(_, rule)] = a.ceilings
     assert rule_of(views, rule)["partner_id"] == "EUU" and rule_of(views, rule)["kind"] == "ceiling"
 
 
 def test_answers_change_only_when_layers_or_rules_do(views):
     periods = views.answers[("KOR", "autos", "")]
-    assert all(a.until == b.start for a, b in zip(periods, periods[1:], strict=False))
-    assert all(a.answer.key() != b.answer.key() for a, b in zip(periods, periods[1:], strict=False))
+    assert all(a.until == b.start for a, b in itertools.pairwise(periods))
+    assert all(a.answer.key() != b.answer.key() for a, b in itertools.pairwise(periods))
 
 
 def test_a_rule_citing_an_unknown_source_is_rejected(pkg):
@@ -112,7 +119,9 @@ def test_a_rule_citing_an_unknown_source_is_rejected(pkg):
 
 def test_a_rule_with_its_dates_reversed_is_rejected(pkg):
     first = read_rows(pkg, "combination_rules")[0]
-    line = add_row(pkg, "combination_rules", rule_id="corpus-reversed", valid_from="2026-01-02", valid_until="2026-01-01")
+    line = add_row(
+        pkg, "combination_rules", rule_id="corpus-reversed", valid_from="2026-01-02", valid_until="2026-01-01"
+    )
     assert [p.text() for p in errors(validate(pkg))] == [
         f"datasets/combination_rules.csv:{line}:{col('combination_rules', 'valid_until')}: valid_until 2026-01-01 is "
         "not after valid_from 2026-01-02; valid_until is the first day the rule no longer holds"

@@ -45,7 +45,7 @@ def run(cmd, cwd, **kw):
 
 def test_data_page_has_every_loading_example(built_site):
     kinds = [k for k, _ in snippets(built_site)]
-    assert kinds.count("python") == 1 and {"r", "duckdb", "sh", "datasette"} <= set(kinds)
+    assert kinds.count("python") == 2 and {"r", "duckdb", "sh", "datasette"} <= set(kinds)
 
 
 @pytest.mark.parametrize("kind", ["python", "r", "duckdb", "sh"])

@@ -169,7 +169,8 @@ def test_enacted_row_needs_effective_from(pkg, enacted_row):
         for m in only_errors(pkg)
         if f":{col('tariff_rates', 'effective_from')}: an enacted rate needs effective_from" in m
     ] == [
-        f"datasets/tariff_rates.csv:{line}:{col('tariff_rates', 'effective_from')}: an enacted rate needs effective_from: the first day it applied "
+        f"datasets/tariff_rates.csv:{line}:{col('tariff_rates', 'effective_from')}: "
+        "an enacted rate needs effective_from: the first day it applied "
         "(or change stage to threatened/announced)"
     ]
 
@@ -179,7 +180,8 @@ def test_threatened_row_has_no_effective_from(pkg):
     i = next(i for i, r in enumerate(rows) if r["stage"] == "threatened")
     line = set_cell(pkg, "tariff_rates", i, effective_from="2025-08-01")
     assert only_errors(pkg) == [
-        f"datasets/tariff_rates.csv:{line}:{col('tariff_rates', 'effective_from')}: a threatened rate has no effective_from; "
+        f"datasets/tariff_rates.csv:{line}:{col('tariff_rates', 'effective_from')}: "
+        "a threatened rate has no effective_from; "
         "clear it, or set stage to announced/enacted if an instrument fixed the date"
     ]
 
@@ -189,7 +191,8 @@ def test_overlapping_enacted_layers(pkg, enacted_row):
     line = add_row(pkg, "tariff_rates", **{**r, "rate_id": "overlap-test"})
     [msg] = only_errors(pkg)
     assert msg.startswith(
-        f"datasets/tariff_rates.csv:{line}:{col('tariff_rates', 'effective_from')}: overlaps {r['rate_id']} (line {i + 2}) for the same "
+        f"datasets/tariff_rates.csv:{line}:{col('tariff_rates', 'effective_from')}: "
+        f"overlaps {r['rate_id']} (line {i + 2}) for the same "
         "partner, authority, measure and product scope"
     )
 
@@ -217,7 +220,8 @@ def test_scheduled_dates_may_be_after_data_as_of(pkg):
 def test_every_row_cites_a_source(pkg):
     line = set_cell(pkg, "pledges", 0, source_id="")
     assert only_errors(pkg) == [
-        f"datasets/pledges.csv:{line}:{col('pledges', 'source_id')}: source_id is required; fill it in (The source this "
+        f"datasets/pledges.csv:{line}:{col('pledges', 'source_id')}: "
+        "source_id is required; fill it in (The source this "
         "row relies on (sources.csv).)"
     ]
 

@@ -38,7 +38,7 @@ def pct(x: float | None) -> str:
 
 
 def years_text(first, last) -> str:
-    """ ", 2026–2028", ", from 2025" or "" for a pledge's years."""
+    """ ", 2026-2028" (with an en dash), ", from 2025" or "" for a pledge's years."""
     if pd.isna(first):
         return ""
     return f", {int(first)}–{int(last)}" if not pd.isna(last) else f", from {int(first)}"
@@ -73,6 +73,7 @@ class Line:
     conditions: list[tuple[str, str]] = field(default_factory=list)  # ("USMCA-qualifying goods", "no ...")
     first: bool = True  # on the card's first screen, or among its "more kinds of goods"
     short: str = ""  # the kind of good, in a word or two
+    synonyms: list[str] = field(default_factory=list)  # other words for it, for the site's search
 
 
 def rate_words(a: Answer | None) -> tuple[str, str]:
@@ -159,6 +160,7 @@ class CardBuilder:
                 basis,
                 first=scope in FIRST_SCOPES or any(x.via != "WLD" for x in a.applies),
                 short=self.label("tariff_rates", "product_scope", scope).lower(),
+                synonyms=self.v.pkg.enum_synonyms("tariff_rates", "product_scope").get(scope, []),
             )
             line.layers = [self.layer_link(x.rate_id, pid, x.via, with_rate=len(a.applies) > 1) for x in a.applies]
             line.not_applied = [
@@ -194,31 +196,48 @@ class CardBuilder:
 
     def stated(self, pid: str, scope: str, stage: str) -> list[dict]:
         """The partner's (and its bloc's and WLD's) stated rows of a stage for these goods still pending."""
-        return [self.v.rate_records[rid] for o in self.v.owners[pid] for rid in self.stated_rows.get((o, scope, stage), [])]
+        return [
+            self.v.rate_records[rid] for o in self.v.owners[pid] for rid in self.stated_rows.get((o, scope, stage), [])
+        ]
 
     def scheduled(self, pid: str, scope: str, on: pd.Timestamp, a: Answer) -> list[Link]:
         out = []
-        soon = [r for r in self.stated(pid, scope, "announced") if pd.isna(r["effective_from"]) or r["effective_from"] > on]
-        for r in sorted(soon, key=lambda r: (pd.Timestamp.max if pd.isna(r["effective_from"]) else r["effective_from"],
-                                             r["rate_id"])):
+        soon = [
+            r for r in self.stated(pid, scope, "announced") if pd.isna(r["effective_from"]) or r["effective_from"] > on
+        ]
+        for r in sorted(
+            soon,
+            key=lambda r: (pd.Timestamp.max if pd.isna(r["effective_from"]) else r["effective_from"], r["rate_id"]),
+        ):
             when = f"from {day(r['effective_from'])}" if not pd.isna(r["effective_from"]) else "date not fixed"
             rate = pct(r["rate_pct"]) if not pd.isna(r["rate_pct"]) else "a measure"
-            out.append(Link(f"{rate} {when} (announced, {self.label('tariff_rates', 'authority', r['authority'])})",
-                            self.row_href("tariff_rates", r["rate_id"], r["partner_id"], pid)))
+            out.append(
+                Link(
+                    f"{rate} {when} (announced, {self.label('tariff_rates', 'authority', r['authority'])})",
+                    self.row_href("tariff_rates", r["rate_id"], r["partner_id"], pid),
+                )
+            )
         for x in a.applies:
             r = self.v.rate_records[x.rate_id]
             if not pd.isna(r["ended_on"]) and r["ended_on"] > on:
-                out.append(Link(f"the {pct(r['rate_pct'])} {self.label('tariff_rates', 'authority', r['authority'])} "
-                                f"ends on {day(r['ended_on'])}",
-                                self.row_href("tariff_rates", x.rate_id, r["partner_id"], pid)))
+                out.append(
+                    Link(
+                        f"the {pct(r['rate_pct'])} {self.label('tariff_rates', 'authority', r['authority'])} "
+                        f"ends on {day(r['ended_on'])}",
+                        self.row_href("tariff_rates", x.rate_id, r["partner_id"], pid),
+                    )
+                )
         return out
 
     def threats(self, pid: str, scope: str, on: pd.Timestamp) -> list[Link]:
         """Threats still live: no later decision on the layer (derive.pending_stated)."""
         said = [r for r in self.stated(pid, scope, "threatened") if r["announced_on"] <= on]
         return [
-            Link(f"{pct(r['rate_pct']) if not pd.isna(r['rate_pct']) else 'a tariff'} threatened on {day(r['announced_on'])}",
-                 self.row_href("tariff_rates", r["rate_id"], r["partner_id"], pid))
+            Link(
+                (pct(r["rate_pct"]) if not pd.isna(r["rate_pct"]) else "a tariff")
+                + f" threatened on {day(r['announced_on'])}",
+                self.row_href("tariff_rates", r["rate_id"], r["partner_id"], pid),
+            )
             for r in sorted(said, key=lambda r: (r["announced_on"], r["rate_id"]))
         ]
 
@@ -229,8 +248,10 @@ class CardBuilder:
         pid = p["partner_id"]
         if pid in self.deals:
             return self.deals[pid]
-        own = sorted((r for o in (pid, p["member_of"]) if o for r in self.records_of("agreements", o)),
-                     key=lambda r: (r["announced_on"], r["agreement_id"]))
+        own = sorted(
+            (r for o in (pid, p["member_of"]) if o for r in self.records_of("agreements", o)),
+            key=lambda r: (r["announced_on"], r["agreement_id"]),
+        )
         rated = [r for r in own if not pd.isna(r["headline_rate_pct"])]
         pick = rated or [r for r in own if r["kind"] in DEAL_KINDS[:4]]
         if not pick:
@@ -247,10 +268,14 @@ class CardBuilder:
             "status": self.label("agreements", "status", r["status"]).lower(),
             "rate": pct(r["headline_rate_pct"]) if not pd.isna(r["headline_rate_pct"]) else "",
             "day": r["announced_on"] if not pd.isna(r["announced_on"]) else None,
-            "latest": None if last is None else {
-                "title": last["title"], "announced": day(last["announced_on"]),
+            "latest": None
+            if last is None
+            else {
+                "title": last["title"],
+                "announced": day(last["announced_on"]),
                 "status": self.label("agreements", "status", last["status"]).lower(),
-                "href": self.row_href("agreements", last["agreement_id"], last["partner_id"], pid)},
+                "href": self.row_href("agreements", last["agreement_id"], last["partner_id"], pid),
+            },
         }
         return self.deals[pid]
 

@@ -54,7 +54,9 @@ def releases(pkg: Package) -> tuple[list[Release], str]:
     """Every release, newest first, and a sentence on what could not be compared ("" if everything was)."""
     entries = changelog_entries(pkg)
     # The date of the tagged commit (annotated tags point at it through *), not of the tagging.
-    listing = _git(pkg, "tag", "--list", "v*", "--format=%(refname:short) %(*committerdate:short) %(committerdate:short)")
+    listing = _git(
+        pkg, "tag", "--list", "v*", "--format=%(refname:short) %(*committerdate:short) %(committerdate:short)"
+    )
     shallow = (_git(pkg, "rev-parse", "--is-shallow-repository") or "").strip() == "true"
     tags = []
     for line in (listing or "").splitlines():
@@ -77,8 +79,11 @@ def releases(pkg: Package) -> tuple[list[Release], str]:
     if listing is None:
         problem = "This copy of the project has no git history, so the releases could not be compared."
     elif not tags:
-        problem = "This copy of the project has no release tags" + (" (a shallow clone)" if shallow else "") + \
-            ", so the releases could not be compared; the changelog's entries are shown as written."
+        problem = (
+            "This copy of the project has no release tags"
+            + (" (a shallow clone)" if shallow else "")
+            + ", so the releases could not be compared; the changelog's entries are shown as written."
+        )
     if tags:
         try:
             pending = diff(pkg, tags[-1][1])
@@ -91,8 +96,10 @@ def releases(pkg: Package) -> tuple[list[Release], str]:
     for version, text in entries.items():  # entries whose tag this copy lacks
         if version not in known:
             out.append(Release(version, "", "", text, problem="no tag for this release in this copy"))
-    out.sort(key=lambda r: tuple(int(x) for x in r.version.split(".")) if TAG.match("v" + r.version) else (9999,),
-             reverse=True)
+    out.sort(
+        key=lambda r: tuple(int(x) for x in r.version.split(".")) if TAG.match("v" + r.version) else (9999,),
+        reverse=True,
+    )
     return out, problem
 
 

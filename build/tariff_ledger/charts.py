@@ -301,7 +301,8 @@ def grid_chart(lanes: list[Lane], frame: Frame, legend: list[tuple[int, str]]) -
                 if xb - xa < 0.5:
                     continue
                 c.parts.append(
-                    f'<rect x="{xa}" y="{y + 1}" width="{round(xb - xa, 1)}" height="{bar_h}" class="tl-bar tl-s{slot}"/>'
+                    f'<rect x="{xa}" y="{y + 1}" width="{round(xb - xa, 1)}" height="{bar_h}" '
+                    f'class="tl-bar tl-s{slot}"/>'
                 )
                 if xb - xa >= 0.6 * font * len(text) + 6:
                     c.text(round(xa + 3, 1), y + font + 1, text, "tl-bar-label")
@@ -322,7 +323,7 @@ def grid_chart(lanes: list[Lane], frame: Frame, legend: list[tuple[int, str]]) -
 def bar_chart(labels: list[str], values: list[float], unit: str) -> str:
     """Horizontal bars, largest first, each labelled with its value."""
     out = []
-    top = max(values + [1.0])
+    top = max([*values, 1.0])
     for width in (WIDE, NARROW):
         narrow = width == NARROW
         font = FONT[width]

@@ -204,8 +204,9 @@ class Period:
     answer: Answer
 
 
-def history(layers: list[Layer], rules: list[Rule], keys: list[tuple], since: pd.Timestamp, end: pd.Timestamp
-            ) -> dict[tuple, list[Period]]:
+def history(
+    layers: list[Layer], rules: list[Rule], keys: list[tuple], since: pd.Timestamp, end: pd.Timestamp
+) -> dict[tuple, list[Period]]:
     """For each key in `keys` (the arguments of combine after the rules: product scope or scopes,
     condition, and product-list exemptions), the combined answer as a step function from `since`
     to `end`: one period per distinct answer. Each is evaluated only on the days something that can
@@ -232,8 +233,10 @@ def history(layers: list[Layer], rules: list[Rule], keys: list[tuple], since: pd
             points.update(d for d in (x.start, x.until) if since < d < end)
         scopes = ("", *goods, "all-goods")
         for r in rules:  # only a rule that can act on these goods' layers can change their answer
-            if r.target[0] in authorities and r.target[2] in scopes and (
-                r.kind != "excludes" or (r.by[0] in authorities and r.by[2] in scopes)
+            if (
+                r.target[0] in authorities
+                and r.target[2] in scopes
+                and (r.kind != "excludes" or (r.by[0] in authorities and r.by[2] in scopes))
             ):
                 points.update(d for d in (r.valid_from, r.valid_until) if since < d < end)
         days = sorted(points)
@@ -243,8 +246,10 @@ def history(layers: list[Layer], rules: list[Rule], keys: list[tuple], since: pd
             span = span_of(day)
             args = key
             if len(key) > 2 and key[2]:  # an exemption from a layer not in force that day changes nothing
-                args = (*key[:2], tuple(e for e in key[2] if any(x.authority == e[0] and e[1] in ("", x.measure)
-                                                                  for x in now)))
+                args = (
+                    *key[:2],
+                    tuple(e for e in key[2] if any(x.authority == e[0] and e[1] in ("", x.measure) for x in now)),
+                )
             k = (tuple(x.rate_id for x in now), span, args)
             if k not in memo:
                 memo[k] = combine(now, spans[span], *args)

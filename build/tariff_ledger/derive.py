@@ -9,6 +9,7 @@ general rate and override only other in-quota rows. Different authorities are di
 from __future__ import annotations
 
 import bisect
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -214,7 +215,9 @@ def product_combos(lists: ProductLists, owners: frozenset[str]) -> set[tuple]:
         for day in days:
             # A conditional list (goods for civil aircraft, say) is shown beside the answer, not applied.
             active = [r for r in mine if list_holds(r, day) and not r["condition"]]
-            scopes = tuple(sorted({r["product_scope"] for r in active if r["effect"] == "covers" and r["product_scope"]}))
+            scopes = tuple(
+                sorted({r["product_scope"] for r in active if r["effect"] == "covers" and r["product_scope"]})
+            )
             exempt = tuple(sorted({(r["authority"], r["measure"], "") for r in active if r["effect"] == "exempts"}))
             combos.add((scopes, exempt))
     lists.cache[(owners, "combos")] = combos
@@ -242,13 +245,15 @@ def pending_stated(rates: pd.DataFrame) -> set[str]:
     for r in rates[rates["stage"] != "threatened"].itertuples():
         decided = r.announced_on if not pd.isna(r.announced_on) else r.effective_from
         acted.setdefault((r.partner_id, r.authority, r.measure, r.product_scope), []).append(
-            (r.rate_id, decided, r.ended_on))
+            (r.rate_id, decided, r.ended_on)
+        )
     out = set()
     for r in rates[rates["stage"] != "enacted"].itertuples():
         later = [
-            rid for rid, decided, ended in acted.get((r.partner_id, r.authority, r.measure, r.product_scope), [])
-            if rid != r.rate_id and ((not pd.isna(decided) and decided > r.announced_on)
-                                     or (not pd.isna(ended) and ended > r.announced_on))
+            rid
+            for rid, decided, ended in acted.get((r.partner_id, r.authority, r.measure, r.product_scope), [])
+            if rid != r.rate_id
+            and ((not pd.isna(decided) and decided > r.announced_on) or (not pd.isna(ended) and ended > r.announced_on))
         ]
         if not later:
             out.add(r.rate_id)
@@ -418,7 +423,24 @@ def official_share(views: Views, resource: str) -> float:
     return float(cited.isin(views.pkg.official_kinds).mean()) if len(cited) else 0.0
 
 
-def derive(pkg: Package, tables: dict[str, pd.DataFrame]) -> Views:
+# The preview server's last combined answers, by a hash of what they are computed from: an edit that
+# leaves the rates, the rules and the partners alone (an event's title, say) does not recompute them.
+_ANSWERS: dict[str, tuple] = {}
+ANSWER_INPUTS = ("tariff_rates", "combination_rules", "partners")
+ANSWER_FIELDS = ("answers", "scopes", "conditions", "rules", "owners", "inputs")
+
+
+def answers_key(pkg: Package) -> str:
+    h = hashlib.sha256(pkg.data_as_of.encode())
+    for name in ANSWER_INPUTS:
+        h.update((pkg.root / pkg.resource(name)["path"]).read_bytes())
+        h.update((pkg.root / pkg.resource(name)["schema"]).read_bytes())
+    return h.hexdigest()
+
+
+def derive(pkg: Package, tables: dict[str, pd.DataFrame], reuse: bool = False) -> Views:
+    """The views the pages show. reuse (the preview server): keep the combined answers of the last call
+    in this process when their inputs are unchanged."""
     as_of = pd.Timestamp(date.fromisoformat(pkg.data_as_of))
     views = Views(pkg=pkg, tables=tables, as_of=as_of, segments=resolve_segments(tables), partners=pd.DataFrame())
     views.rate_records = {r["rate_id"]: r for r in tables["tariff_rates"].to_dict("records")}
@@ -426,7 +448,15 @@ def derive(pkg: Package, tables: dict[str, pd.DataFrame]) -> Views:
         views.by_partner.setdefault(s.partner_id, []).append(s)
     views.key_dates = key_dates(as_of)
     views.names = dict(zip(tables["partners"]["partner_id"], tables["partners"]["name"], strict=True))
-    combined_answers(views)
+    key = answers_key(pkg) if reuse else ""
+    if key and key in _ANSWERS:
+        for name, value in zip(ANSWER_FIELDS, _ANSWERS[key], strict=True):
+            setattr(views, name, value)
+    else:
+        combined_answers(views)
+        if key:
+            _ANSWERS.clear()
+            _ANSWERS[key] = tuple(getattr(views, name) for name in ANSWER_FIELDS)
     views.pending = pending_stated(tables["tariff_rates"])
     views.partners = partner_rows(views)
     return views

@@ -54,9 +54,7 @@ def _read(pkg: Package, name: str) -> tuple[list[str], list[list[str]], list[lis
         with path.open(encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.reader(fh))
         convert = [CONVERT.get(f["type"]) for f in pkg.fields(name)]
-        typed = [
-            [None if v == "" else (c(v) if c else v) for c, v in zip(convert, r, strict=False)] for r in rows[1:]
-        ]
+        typed = [[None if v == "" else (c(v) if c else v) for c, v in zip(convert, r, strict=False)] for r in rows[1:]]
         _READ.clear() if len(_READ) > 32 else None
         _READ[key] = (rows[0], rows[1:], typed)
     return _READ[key]
@@ -134,8 +132,16 @@ def write_excel(pkg: Package, out: Path) -> None:
     for name in RESOURCES:
         for f in pkg.fields(name):
             c = f.get("constraints", {})
-            about.append([name, f["name"], f["type"], "yes" if c.get("required") else "",
-                          ", ".join(c.get("enum", [])), f.get("description", "")])
+            about.append(
+                [
+                    name,
+                    f["name"],
+                    f["type"],
+                    "yes" if c.get("required") else "",
+                    ", ".join(c.get("enum", [])),
+                    f.get("description", ""),
+                ]
+            )
     for name in RESOURCES:
         header, typed = _typed_rows(pkg, name)
         ws = wb.create_sheet(name)
@@ -166,7 +172,7 @@ ARROW_TYPES = {"string": pa.string(), "number": pa.float64(), "integer": pa.int6
 def write_parquet(pkg: Package, name: str, out: Path) -> None:
     """The resource as Parquet, typed from its Table Schema: dates as dates, numbers as numbers, missing
     cells as nulls. The same input gives the same bytes (no timestamps are written)."""
-    header, typed = _typed_rows(pkg, name)
+    _, typed = _typed_rows(pkg, name)
     columns, fields = [], []
     for i, f in enumerate(pkg.fields(name)):
         values = [r[i] for r in typed]
@@ -177,8 +183,14 @@ def write_parquet(pkg: Package, name: str, out: Path) -> None:
             kind = ARROW_TYPES.get(f["type"], pa.string())
             if f["type"] == "number":
                 values = [None if v is None else float(v) for v in values]
-        fields.append(pa.field(f["name"], kind, nullable=not f.get("constraints", {}).get("required", False),
-                               metadata={"description": f.get("description", "")}))
+        fields.append(
+            pa.field(
+                f["name"],
+                kind,
+                nullable=not f.get("constraints", {}).get("required", False),
+                metadata={"description": f.get("description", "")},
+            )
+        )
         columns.append(pa.array(values, type=kind))
     table = pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata={"resource": name}))
     pq.write_table(table, out / f"{name}.parquet", compression="zstd", write_statistics=False)

@@ -50,8 +50,12 @@ def ics_text(value: str) -> str:
     """RFC 5545 TEXT: backslash, semicolon and comma escaped, line breaks as \\n (a cell can never start a
     property of its own)."""
     return (
-        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n")
-        .replace("\n", "\\n").replace("\r", "\\n")
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
     )
 
 
@@ -69,14 +73,26 @@ def _fold(line: str) -> list[str]:
 
 def ics(name: str, items: list[dict], stamp: str) -> bytes:
     """items: {"uid", "day" (a date), "summary", "description", "url"}; all-day events."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Tariff Ledger//Scheduled US tariff steps//EN",
-             "CALSCALE:GREGORIAN", f"X-WR-CALNAME:{ics_text(name)}"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Tariff Ledger//Scheduled US tariff steps//EN",
+        "CALSCALE:GREGORIAN",
+        f"X-WR-CALNAME:{ics_text(name)}",
+    ]
     for it in items:
         start = it["day"]
-        lines += ["BEGIN:VEVENT", f"UID:{ics_text(it['uid'])}", f"DTSTAMP:{stamp.replace('-', '')}T000000Z",
-                  f"DTSTART;VALUE=DATE:{start:%Y%m%d}", f"DTEND;VALUE=DATE:{start + timedelta(days=1):%Y%m%d}",
-                  f"SUMMARY:{ics_text(it['summary'])}", f"DESCRIPTION:{ics_text(it['description'])}",
-                  f"URL:{it['url']}", "END:VEVENT"]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{ics_text(it['uid'])}",
+            f"DTSTAMP:{stamp.replace('-', '')}T000000Z",
+            f"DTSTART;VALUE=DATE:{start:%Y%m%d}",
+            f"DTEND;VALUE=DATE:{start + timedelta(days=1):%Y%m%d}",
+            f"SUMMARY:{ics_text(it['summary'])}",
+            f"DESCRIPTION:{ics_text(it['description'])}",
+            f"URL:{it['url']}",
+            "END:VEVENT",
+        ]
     lines.append("END:VCALENDAR")
     return ("\r\n".join(x for line in lines for x in _fold(line)) + "\r\n").encode("utf-8")
 
@@ -92,27 +108,51 @@ def scheduled_items(views, owners: set[str] | None, describe_rate, site_url: str
         who = views.partner_name(r.partner_id)
         href = f"{site_url}partners/{r.partner_id.lower()}/#{r.rate_id}"
         if r.stage == "announced" and not pd.isna(r.effective_from) and r.rate_id in views.pending:
-            items.append({"uid": f"{r.rate_id}-start@tariff-ledger", "day": r.effective_from.date(),
-                          "summary": f"Scheduled: {describe_rate(r)} ({who})",
-                          "description": f"Announced on {_day(r.announced_on)}. {r.legal_instrument}".strip(),
-                          "url": href})
+            items.append(
+                {
+                    "uid": f"{r.rate_id}-start@tariff-ledger",
+                    "day": r.effective_from.date(),
+                    "summary": f"Scheduled: {describe_rate(r)} ({who})",
+                    "description": f"Announced on {_day(r.announced_on)}. {r.legal_instrument}".strip(),
+                    "url": href,
+                }
+            )
         if r.stage == "enacted" and not pd.isna(r.ended_on) and r.ended_on >= views.as_of:
-            items.append({"uid": f"{r.rate_id}-end@tariff-ledger", "day": r.ended_on.date(),
-                          "summary": f"Ends: {describe_rate(r)} ({who})",
-                          "description": f"First day it no longer applies. {r.legal_instrument}".strip(), "url": href})
+            items.append(
+                {
+                    "uid": f"{r.rate_id}-end@tariff-ledger",
+                    "day": r.ended_on.date(),
+                    "summary": f"Ends: {describe_rate(r)} ({who})",
+                    "description": f"First day it no longer applies. {r.legal_instrument}".strip(),
+                    "url": href,
+                }
+            )
     ev = t["events"]
     ev = ev[ev["kind"].isin(["deadline", "hearing"])]
     if owners is not None:
         ev = ev[ev["partner_id"].isin(owners)]
     for e in ev.itertuples():
-        items.append({"uid": f"{e.event_id}@tariff-ledger", "day": e.date.date(), "summary": e.title,
-                      "description": e.summary, "url": f"{site_url}timeline/{e.date:%Y-%m}/#{e.event_id}"})
+        items.append(
+            {
+                "uid": f"{e.event_id}@tariff-ledger",
+                "day": e.date.date(),
+                "summary": e.title,
+                "description": e.summary,
+                "url": f"{site_url}timeline/{e.date:%Y-%m}/#{e.event_id}",
+            }
+        )
     pl = t["pledges"]
     pl = pl[pl["due_by"].notna()] if owners is None else pl[pl["due_by"].notna() & pl["partner_id"].isin(owners)]
     for p in pl.itertuples():
-        items.append({"uid": f"{p.pledge_id}-due@tariff-ledger", "day": p.due_by.date(),
-                      "summary": f"Pledge due: {p.description[:120]} ({views.partner_name(p.partner_id)})",
-                      "description": p.horizon, "url": f"{site_url}partners/{p.partner_id.lower()}/#{p.pledge_id}"})
+        items.append(
+            {
+                "uid": f"{p.pledge_id}-due@tariff-ledger",
+                "day": p.due_by.date(),
+                "summary": f"Pledge due: {p.description[:120]} ({views.partner_name(p.partner_id)})",
+                "description": p.horizon,
+                "url": f"{site_url}partners/{p.partner_id.lower()}/#{p.pledge_id}",
+            }
+        )
     return sorted(items, key=lambda i: (i["day"], i["uid"]))
 
 

@@ -92,6 +92,10 @@ class Package:
         labels = f.get("enumLabels", {})
         return {v: labels.get(v, v) for v in values}
 
+    def enum_synonyms(self, resource: str, name: str) -> dict[str, list[str]]:
+        """Other words for a field's values, for the site's search (a schema's enumSynonyms)."""
+        return self.field(resource, name).get("enumSynonyms", {})
+
 
 def _read_json(root: Path, rel: str) -> tuple[dict | None, list[Problem]]:
     path = root / rel

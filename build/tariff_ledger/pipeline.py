@@ -15,21 +15,26 @@ from .validate import validated_then
 DOCS_DIR = "site_src"
 
 
-def generate(root: Path | str = ".", downloads: bool = True, incremental: bool = False, assets_later: bool = False):
+def generate(
+    root: Path | str = ".", downloads: bool = True, incremental: bool = False, assets_later: bool = False, only=None
+):
     """Validate, then write the generated pages (and, unless told not to, the downloads) into the docs
-    dir; incremental (the preview server) re-renders only the pages whose data changed. Returns the views,
-    and with assets_later the Renderer whose write_assets makes the scripts' JSON files (the build calls
-    it while MkDocs runs). Raises PackageError."""
+    dir; incremental (the preview server) re-renders only the pages whose data changed and reuses the
+    combined answers when their inputs did not change; only: the resources Frictionless must check (see
+    validate()). Returns the views, and with assets_later the Renderer whose write_assets makes the
+    scripts' JSON files (the build calls it while MkDocs runs). Raises PackageError."""
     root = Path(root)
-    views = validated_then(root, lambda pkg: derive(pkg, load(pkg)))  # derived while Frictionless checks
+    # Derived while Frictionless checks.
+    views = validated_then(root, lambda pkg: derive(pkg, load(pkg), reuse=incremental), only=only)
     pkg = views.pkg
     docs = root / DOCS_DIR
     if not downloads:
         _, renderer = render(views, docs, incremental, assets_later=assets_later)
         return (views, renderer) if assets_later else views
     # The export stage needs only the validated package: it runs beside the rendering.
-    manifest, renderer = render(views, docs, incremental, beside=lambda: export(pkg, docs / "data"),
-                                assets_later=assets_later)
+    manifest, renderer = render(
+        views, docs, incremental, beside=lambda: export(pkg, docs / "data"), assets_later=assets_later
+    )
     render_data_page(views, docs, manifest)
     return (views, renderer) if assets_later else views
 

@@ -7,9 +7,11 @@ The templates only lay out what this module hands them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing
+import os
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -38,6 +40,30 @@ PARTNER_CAP = 100
 # the partner pages whose data changed).
 _RENDERED: dict[Path, str] = {}
 _SECTIONS: dict[tuple[Path, str], tuple[str, set[Path]]] = {}
+
+
+_ANSWER_HASHES: list = [None, {}]  # the combined answers last hashed, and their hash per partner
+
+
+def answers_hash(answers: dict) -> dict[str, str]:
+    """Each partner's combined answers, hashed; the preview reuses unchanged answers (derive), and then
+    their hashes."""
+    if _ANSWER_HASHES[0] is not answers:
+        by_partner: dict[str, list] = {}
+        for k, periods in answers.items():
+            by_partner.setdefault(k[0], []).append((k, [(x.start, x.until, x.answer.key()) for x in periods]))
+        _ANSWER_HASHES[:] = [
+            answers,
+            {pid: hashlib.sha256(repr(a).encode()).hexdigest() for pid, a in by_partner.items()},
+        ]
+    return _ANSWER_HASHES[1]
+
+
+def forget_rendered() -> None:
+    """Render everything again on the next call (the preview's full rebuild)."""
+    _RENDERED.clear()
+    _SECTIONS.clear()
+
 
 # Paths under the docs dir that this stage owns: cleared and rewritten on every build, never committed.
 GENERATED = (
@@ -78,7 +104,10 @@ def repo_blob(pkg, path: str) -> str:
     return f"{pkg.descriptor.get('repository', '').rstrip('/')}/blob/main/{path}"
 
 
+@functools.cache
 def _env() -> Environment:
+    """One environment per process: templates are compiled once (and again when their file changes,
+    Jinja's auto_reload, so the preview sees a template edit)."""
     env = Environment(
         loader=PackageLoader("tariff_ledger", "templates"),
         autoescape=True,
@@ -102,12 +131,14 @@ class Renderer(TableBuilder, CardBuilder):
         self.source_records = {r["source_id"]: r for r in t["sources"].to_dict("records")}
         self.table_hash = {
             name: hashlib.sha256(pd.util.hash_pandas_object(df, index=False).values.tobytes()).hexdigest()
-            if incremental else ""
+            if incremental
+            else ""
             for name, df in t.items()
         }
         # Each partner's rows as plain tuples, and the sources they cite: what a page's fingerprint covers.
         self.row_tuples: dict[str, dict[str, list]] = {}
         self.cited: dict[str, dict[str, set]] = {}
+        self.owner_hashes: dict[str, str] = {}
         for name in ("tariff_rates", "events", "agreements", "pledges"):
             df = t[name]
             self.row_tuples[name], self.cited[name] = {}, {}
@@ -134,8 +165,12 @@ class Renderer(TableBuilder, CardBuilder):
             for name in ("agreements", "pledges")
         }
         marked = t["events"][t["events"]["milestone"] != ""].sort_values(["date", "event_id"])
-        self.milestones = {pid: [(d.date(), m) for d, m in zip(g["date"], g["milestone"], strict=True)]
-                           for pid, g in marked.groupby("partner_id", sort=False)}
+        self.milestones = {
+            pid: [(d.date(), m) for d, m in zip(g["date"], g["milestone"], strict=True)]
+            for pid, g in marked.groupby("partner_id", sort=False)
+        }
+        # The key moments the charts mark: a section that draws charts depends on them, not on all events.
+        self.table_hash["milestones"] = hashlib.sha256(repr(sorted(self.milestones.items())).encode()).hexdigest()
         # Stated rows still pending, by (owner, scope, stage), for the cards' "next" and "threatened".
         self.stated_rows: dict[tuple, list[str]] = {}
         for rid in sorted(views.pending):
@@ -156,7 +191,9 @@ class Renderer(TableBuilder, CardBuilder):
             self.deferred.append(producer)
             return
         for rel, payload in producer().items():
-            self.written.add(write_if_changed(self.docs / rel, payload if isinstance(payload, bytes) else dump(payload)))
+            self.written.add(
+                write_if_changed(self.docs / rel, payload if isinstance(payload, bytes) else dump(payload))
+            )
 
     def write_assets(self, folder: Path) -> list[Path]:
         """Make the deferred files into `folder`, laid out as in the built site."""
@@ -369,20 +406,27 @@ class Renderer(TableBuilder, CardBuilder):
         parts = [groups[p] for p in partner_ids if p in groups]
         return pd.concat(parts) if parts else self.v.tables[resource].iloc[0:0]
 
+    def owner_hash(self, owner: str) -> str:
+        """The rows of one owner (a partner, a bloc, WLD) in every resource a partner page shows, with the
+        sources they cite, hashed once per render (every partner page shows WLD's rows)."""
+        if owner not in self.owner_hashes:
+            rows = [self.row_tuples[res].get(owner, []) for res in self.row_tuples]
+            cited = sorted(set().union(*(self.cited[res].get(owner, set()) for res in self.cited)) - {""})
+            text = repr(rows) + repr([self.source_records[c] for c in cited])
+            self.owner_hashes[owner] = hashlib.sha256(text.encode()).hexdigest()
+        return self.owner_hashes[owner]
+
     def fingerprint(self, p: dict) -> str:
         """Everything a partner page shows, hashed: an unchanged partner's page is not re-rendered."""
         pid = p["partner_id"]
         owners = self.v.owners[pid]
-        rows = [r for res in self.row_tuples for o in owners for r in self.row_tuples[res].get(o, [])]
-        cited = sorted({c for res in self.row_tuples for o in owners for c in self.cited[res].get(o, ())} - {""})
         parts = [
             repr(sorted(p.items())),
             str(self.v.as_of),
             self.v.pkg.version,
             self.table_hash["combination_rules"],
-            repr(rows),
-            repr([(k, [(x.start, x.until, x.answer.key()) for x in v]) for k, v in self.v.answers.items() if k[0] == pid]),
-            repr([self.source_records[c] for c in cited]),
+            *(self.owner_hash(o) for o in owners),
+            answers_hash(self.v.answers).get(pid, ""),
             repr(self.moments(owners)),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -484,13 +528,15 @@ class Renderer(TableBuilder, CardBuilder):
         """The EU's and the all-partner rows that apply to a partner, one line each: their details are on
         their owner's page, not copied onto every partner's."""
         return [
-            {"text": f"{self.rate_cell(r.rate_pct, r.rate_basis).text} "
-                     f"{self.label('tariff_rates', 'authority', r.authority)}"
-                     + (f" ({self.label('tariff_rates', 'measure', r.measure).split(' (')[0]})" if r.measure else "")
-                     + f" on {self.label('tariff_rates', 'product_scope', r.product_scope).lower()}",
-             "when": f"{fmt_date(r.effective_from)} to {fmt_date(r.ended_on) or 'now'}",
-             "owner": self.partner_names[r.partner_id],
-             "href": self.row_href("tariff_rates", r.rate_id, r.partner_id, pid)}
+            {
+                "text": f"{self.rate_cell(r.rate_pct, r.rate_basis).text} "
+                f"{self.label('tariff_rates', 'authority', r.authority)}"
+                + (f" ({self.label('tariff_rates', 'measure', r.measure).split(' (')[0]})" if r.measure else "")
+                + f" on {self.label('tariff_rates', 'product_scope', r.product_scope).lower()}",
+                "when": f"{fmt_date(r.effective_from)} to {fmt_date(r.ended_on) or 'now'}",
+                "owner": self.partner_names[r.partner_id],
+                "href": self.row_href("tariff_rates", r.rate_id, r.partner_id, pid),
+            }
             for r in rows.itertuples()
         ]
 
@@ -543,8 +589,9 @@ class Renderer(TableBuilder, CardBuilder):
         )
         self.section("home", everything, self.home_page)
         self.section("timeline", ("events", "partners", "sources"), self.timeline_pages)
-        self.section("rates", everything, self.rates_pages)
-        self.section("compare", everything, self.compare_page)
+        rates = ("tariff_rates", "combination_rules", "partners", "sources", "milestones")
+        self.section("rates", rates, self.rates_pages)
+        self.section("compare", (*rates, "agreements", "pledges"), self.compare_page)
         self.section("pledges", ("pledges", "partners", "sources"), self.pledges_pages)
         self.section("agreements", ("agreements", "partners", "sources"), self.agreements_pages)
         self.section(
@@ -552,7 +599,7 @@ class Renderer(TableBuilder, CardBuilder):
         )
         self.section("sources", ("sources",), self.sources_pages)
         self.section("methodology", everything, self.methodology_page)
-        self.section("lookup", everything, self.lookup_page)
+        self.section("lookup", (*rates, "product_lists", "product_codes"), self.lookup_page)
         self.section("changelog", everything, self.changelog_page)
         self.section("feeds", everything, lambda: self.asset(self.feeds))
 
@@ -673,8 +720,10 @@ class Renderer(TableBuilder, CardBuilder):
             r = soon.sort_values(["effective_from", "rate_id"]).iloc[0]
             who = "all partners" if r["partner_id"] == "WLD" else self.partner_names[r["partner_id"]]
             out.append(
-                f"Next scheduled: {pct(r['rate_pct'])} on {self.label('tariff_rates', 'product_scope', r['product_scope']).lower()} "
-                f"({self.label('tariff_rates', 'authority', r['authority'])}, {who}) from {r['effective_from']:%-d %B %Y}."
+                f"Next scheduled: {pct(r['rate_pct'])} on "
+                f"{self.label('tariff_rates', 'product_scope', r['product_scope']).lower()} "
+                f"({self.label('tariff_rates', 'authority', r['authority'])}, {who}) "
+                f"from {r['effective_from']:%-d %B %Y}."
             )
         return out
 
@@ -710,9 +759,17 @@ class Renderer(TableBuilder, CardBuilder):
             latest=self.events_list(latest),
             latest_label=index[0]["label"] if index else "",
         )
-        self.asset(lambda: {"assets/generated/timeline.json": {"partners": self.partner_names, "events": [
-            [e.event_id, fmt_date(e.date), e.partner_id, e.kind, e.title, f"{e.date:%Y-%m}"] for e in ev.itertuples()
-        ]}})
+        self.asset(
+            lambda: {
+                "assets/generated/timeline.json": {
+                    "partners": self.partner_names,
+                    "events": [
+                        [e.event_id, fmt_date(e.date), e.partner_id, e.kind, e.title, f"{e.date:%Y-%m}"]
+                        for e in ev.itertuples()
+                    ],
+                }
+            }
+        )
 
     def rates_pages(self) -> None:
         v = self.v
@@ -865,15 +922,21 @@ class Renderer(TableBuilder, CardBuilder):
         """/lookup/: an HTS code, a partner and a date to the layers that apply at product level. The page
         is static; its script loads small pieces: the lists, the codes of one chapter, one partner's
         answers."""
-        examples = [("8703", "KOR", fmt_date(self.v.as_of), "a passenger car from South Korea"),
-                    ("940161", "VNM", "2025-11-01", "upholstered wooden seats from Vietnam"),
-                    ("7208", "GBR", "2025-06-15", "flat-rolled steel from the United Kingdom"),
-                    ("7208", "DEU", "2025-06-15", "flat-rolled steel from Germany"),
-                    ("0901", "BRA", "2025-05-15", "coffee from Brazil (Annex II)"),
-                    ("2204", "CAN", fmt_date(self.v.as_of), "wine from Canada (Section 338)")]
-        self.write(self.at("lookup/index.md"), "lookup.md.j2", examples=[e for e in examples if e[1] in self.partner_names],
-                   partners=sorted(((p, n) for p, n in self.partner_names.items() if p != "WLD"), key=lambda x: x[1]),
-                   lists=self.v.tables["product_lists"].to_dict("records"))
+        examples = [
+            ("8703", "KOR", fmt_date(self.v.as_of), "a passenger car from South Korea"),
+            ("940161", "VNM", "2025-11-01", "upholstered wooden seats from Vietnam"),
+            ("7208", "GBR", "2025-06-15", "flat-rolled steel from the United Kingdom"),
+            ("7208", "DEU", "2025-06-15", "flat-rolled steel from Germany"),
+            ("2709", "SAU", "2025-05-15", "crude oil from Saudi Arabia (Annex II)"),
+            ("2204", "CAN", fmt_date(self.v.as_of), "wine from Canada (Section 338)"),
+        ]
+        self.write(
+            self.at("lookup/index.md"),
+            "lookup.md.j2",
+            examples=[e for e in examples if e[1] in self.partner_names],
+            partners=sorted(((p, n) for p, n in self.partner_names.items() if p != "WLD"), key=lambda x: x[1]),
+            lists=self.v.tables["product_lists"].to_dict("records"),
+        )
         self.asset(self.lookup_json)
 
     def lookup_json(self) -> dict[str, object]:
@@ -887,11 +950,17 @@ class Renderer(TableBuilder, CardBuilder):
             "scopes": v.pkg.enum_labels("tariff_rates", "product_scope"),
             "lists": {
                 lid: {
-                    "title": r["title"], "authority": r["authority"], "measure": r["measure"],
-                    "scope": r["product_scope"], "effect": r["effect"], "partner": r["partner_id"],
+                    "title": r["title"],
+                    "authority": r["authority"],
+                    "measure": r["measure"],
+                    "scope": r["product_scope"],
+                    "effect": r["effect"],
+                    "partner": r["partner_id"],
                     "condition": self.label("product_lists", "condition", r["condition"]) if r["condition"] else "",
-                    "from": fmt_date(r["valid_from"]), "until": fmt_date(r["valid_until"]),
-                    "instrument": r["legal_instrument"], "source": src[r["source_id"]]["url"],
+                    "from": fmt_date(r["valid_from"]),
+                    "until": fmt_date(r["valid_until"]),
+                    "instrument": r["legal_instrument"],
+                    "source": src[r["source_id"]]["url"],
                     "source_title": src[r["source_id"]]["title"],
                 }
                 for lid, r in pl.lists.items()
@@ -907,8 +976,9 @@ class Renderer(TableBuilder, CardBuilder):
         for pid in v.owners:
             if pid == "WLD":
                 continue
-            answers = {k: [self.period_json(p) for p in periods] for k, periods in
-                       derive.product_answers(v, pl, pid).items()}
+            answers = {
+                k: [self.period_json(p) for p in periods] for k, periods in derive.product_answers(v, pl, pid).items()
+            }
             used = {rid for a in answers.values() for p in a for rid in (*p[5], *(x[0] for x in p[6]))}
             rules = {r for a in answers.values() for p in a for _, r in p[6] if not r.startswith("list:")}
             stated = sorted(rid for rid in v.pending if v.rate_records[rid]["partner_id"] in v.owners[pid])
@@ -916,8 +986,14 @@ class Renderer(TableBuilder, CardBuilder):
                 "answers": answers,
                 "stated": stated,
                 "rates": {rid: self.rate_json(rid, pid) for rid in sorted(used | set(stated))},
-                "rules": {rid: {"text": self.rule_link(rid).text, "href": f"methodology/#{rid}",
-                                "title": v.rules[rid]["legal_instrument"]} for rid in sorted(rules)},
+                "rules": {
+                    rid: {
+                        "text": self.rule_link(rid).text,
+                        "href": f"methodology/#{rid}",
+                        "title": v.rules[rid]["legal_instrument"],
+                    }
+                    for rid in sorted(rules)
+                },
             }
         return files
 
@@ -959,14 +1035,18 @@ class Renderer(TableBuilder, CardBuilder):
             chart={"svg": Markup(svg), "key": key, "caption": "", "alt": self.compare_chart(default)["alt"]},
             columns=self.compare_columns(default),
         )
-        self.asset(lambda: {"assets/generated/compare.json": {
-            pid: {
-                "name": self.partner_names[pid],
-                "columns": self.compare_columns([pid])[0],
-                "paths": charts.series_paths(charts.Series(self.partner_names[pid], steps), frame),
+        self.asset(
+            lambda: {
+                "assets/generated/compare.json": {
+                    pid: {
+                        "name": self.partner_names[pid],
+                        "columns": self.compare_columns([pid])[0],
+                        "paths": charts.series_paths(charts.Series(self.partner_names[pid], steps), frame),
+                    }
+                    for pid, steps in chart_all.items()
+                }
             }
-            for pid, steps in chart_all.items()
-        }})
+        )
 
     def compare_columns(self, pids: list[str]) -> list[dict]:
         """What the compare view puts side by side for each partner."""
@@ -1080,12 +1160,25 @@ class Renderer(TableBuilder, CardBuilder):
                     continue
                 key = self.v.pkg.schemas[d.name]["primaryKey"][0]
                 live = set(self.v.tables[d.name][key]) if key in self.v.tables[d.name] else set()
-                resources.append({
-                    "name": d.name, "added": d.added, "removed": d.removed,
-                    "changed": [{"id": k, "cells": cells, "live": k in live} for k, cells in d.changed.items()],
-                })
-            out.append({"version": r.version, "tag": r.tag, "date": r.date, "notes": r.notes,
-                        "compared_to": r.compared_to, "problem": r.problem, "resources": resources})
+                resources.append(
+                    {
+                        "name": d.name,
+                        "added": d.added,
+                        "removed": d.removed,
+                        "changed": [{"id": k, "cells": cells, "live": k in live} for k, cells in d.changed.items()],
+                    }
+                )
+            out.append(
+                {
+                    "version": r.version,
+                    "tag": r.tag,
+                    "date": r.date,
+                    "notes": r.notes,
+                    "compared_to": r.compared_to,
+                    "problem": r.problem,
+                    "resources": resources,
+                }
+            )
         self.write(self.at("changelog/index.md"), "changelog.md.j2", releases=out, problem=problem, cap=300)
 
     def site_url(self) -> str:
@@ -1093,8 +1186,10 @@ class Renderer(TableBuilder, CardBuilder):
 
     def describe_rate(self, r) -> str:
         rate = pct(r.rate_pct) if not pd.isna(r.rate_pct) else "a measure"
-        return (f"{rate} {self.label('tariff_rates', 'authority', r.authority)} on "
-                f"{self.label('tariff_rates', 'product_scope', r.product_scope).lower()}")
+        return (
+            f"{rate} {self.label('tariff_rates', 'authority', r.authority)} on "
+            f"{self.label('tariff_rates', 'product_scope', r.product_scope).lower()}"
+        )
 
     def feeds(self) -> dict[str, bytes]:
         """/feed.xml and /calendar.ics, and one of each per partner."""
@@ -1116,39 +1211,64 @@ class Renderer(TableBuilder, CardBuilder):
                         if pid not in of:
                             continue
                     if not d.empty():
-                        counts.append(f"{d.name}: {len(d.added)} added, {len(d.removed)} removed, "
-                                      f"{len(d.changed)} corrected")
+                        counts.append(
+                            f"{d.name}: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} corrected"
+                        )
                 if pid is not None and not counts:
                     continue
-                out.append({"id": f"{site}changelog/#v{r.version}", "url": f"{site}changelog/#v{r.version}",
-                            "title": f"Data release {r.version}", "updated": r.date,
-                            "summary": "; ".join(counts) or r.notes[:500] or f"Release {r.version}."})
+                out.append(
+                    {
+                        "id": f"{site}changelog/#v{r.version}",
+                        "url": f"{site}changelog/#v{r.version}",
+                        "title": f"Data release {r.version}",
+                        "updated": r.date,
+                        "summary": "; ".join(counts) or r.notes[:500] or f"Release {r.version}.",
+                    }
+                )
             return out
 
         def event_entries(rows: pd.DataFrame) -> list[dict]:
-            return [{"id": f"{site}timeline/{e.date:%Y-%m}/#{e.event_id}",
-                     "url": f"{site}timeline/{e.date:%Y-%m}/#{e.event_id}",
-                     "title": f"{fmt_date(e.date)}: {e.title} ({v.partner_name(e.partner_id)})",
-                     "updated": fmt_date(e.date), "summary": e.summary} for e in rows.itertuples()]
+            return [
+                {
+                    "id": f"{site}timeline/{e.date:%Y-%m}/#{e.event_id}",
+                    "url": f"{site}timeline/{e.date:%Y-%m}/#{e.event_id}",
+                    "title": f"{fmt_date(e.date)}: {e.title} ({v.partner_name(e.partner_id)})",
+                    "updated": fmt_date(e.date),
+                    "summary": e.summary,
+                }
+                for e in rows.itertuples()
+            ]
 
         def newest(entries: list[dict]) -> list[dict]:
             return sorted(entries, key=lambda e: (e["updated"], e["id"]), reverse=True)[:100]
 
         entries = newest(release_entries(None) + event_entries(ev.head(100)))
-        files["feed.xml"] = feeds.atom("Tariff Ledger: new events and data releases", f"{site}feed.xml", site,
-                                       entries[0]["updated"] if entries else stamp, entries)
-        files["calendar.ics"] = feeds.ics("Tariff Ledger: scheduled US tariff steps",
-                                          feeds.scheduled_items(v, None, self.describe_rate, site), stamp)
+        files["feed.xml"] = feeds.atom(
+            "Tariff Ledger: new events and data releases",
+            f"{site}feed.xml",
+            site,
+            entries[0]["updated"] if entries else stamp,
+            entries,
+        )
+        files["calendar.ics"] = feeds.ics(
+            "Tariff Ledger: scheduled US tariff steps", feeds.scheduled_items(v, None, self.describe_rate, site), stamp
+        )
         by_partner = dict(tuple(ev.groupby("partner_id", sort=False)))
         for pid, owners in v.owners.items():
             slug = pid.lower()
             mine = newest(release_entries(pid) + event_entries(by_partner.get(pid, ev.iloc[0:0]).head(100)))
             files[f"partners/{slug}/feed.xml"] = feeds.atom(
-                f"Tariff Ledger: {v.partner_name(pid)}", f"{site}partners/{slug}/feed.xml", f"{site}partners/{slug}/",
-                mine[0]["updated"] if mine else stamp, mine)
+                f"Tariff Ledger: {v.partner_name(pid)}",
+                f"{site}partners/{slug}/feed.xml",
+                f"{site}partners/{slug}/",
+                mine[0]["updated"] if mine else stamp,
+                mine,
+            )
             files[f"partners/{slug}/calendar.ics"] = feeds.ics(
                 f"Tariff Ledger: {v.partner_name(pid)}, scheduled steps",
-                feeds.scheduled_items(v, set(owners), self.describe_rate, site), stamp)
+                feeds.scheduled_items(v, set(owners), self.describe_rate, site),
+                stamp,
+            )
         return files
 
     def methodology_page(self) -> None:
@@ -1238,15 +1358,22 @@ def row_lines(pkg) -> dict[str, dict[str, int]]:
 
 
 def write_if_changed(path: Path, data: bytes) -> Path:
-    """Write only what changed, so the preview server (mkdocs serve --dirty) rebuilds only those pages."""
+    """Write only what changed, so the preview server (mkdocs serve --dirty) rebuilds only those pages;
+    write it aside and rename it into place, so a killed build never leaves a half-written page (the
+    dotted temporary name is one MkDocs ignores, and the next render removes it)."""
     if not path.exists() or path.read_bytes() != data:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
     return path
 
 
 def remove_stale(docs_dir: Path, keep: set[Path]) -> None:
-    """Delete generated files this run did not write (a partner removed from the data, say)."""
+    """Delete generated files this run did not write (a partner removed from the data, say), and what a
+    killed build left half-written."""
+    for leftover in docs_dir.glob(".*.tmp-*"):
+        leftover.unlink()
     for rel in GENERATED:
         p = docs_dir / rel
         files = [p] if p.is_file() else sorted(p.rglob("*"), reverse=True) if p.is_dir() else []

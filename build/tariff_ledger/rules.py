@@ -24,6 +24,8 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Characters that change what a reader sees without showing themselves ("Trojan Source"): bidirectional
 # embeddings, overrides and isolates, and zero-width characters (a byte-order mark inside a cell too).
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+LINE_BREAK = re.compile(r"[\r\n]")
+ONE_LINE = 400  # fields of at most this many characters are one line; longer ones may hold paragraphs
 INVISIBLE = re.compile(f"[{BIDI}\u200b\u200c\u200d\u2060\ufeff]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # One quick pass per column finds the cells that any check of safe_text could match (with the words
@@ -290,16 +292,26 @@ def safe_text(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
                         _at(t, i, field, f"{field} contains the control character U+{ord(m.group(0)):04X}; delete it")
                     )
                 if m := INVISIBLE.search(v):
-                    what = "a bidirectional control character" if m.group(0) in BIDI else "a zero-width character"
+                    bidi = m.group(0) in BIDI
+                    what = "a bidirectional control character" if bidi else "a zero-width character"
                     out.append(
                         _at(
                             t,
                             i,
                             field,
                             f"{field} contains {what} (U+{ord(m.group(0)):04X}), which can make "
-                            "a reader see other text than is there; delete it (right-to-left "
-                            "text needs no control characters)",
+                            "a reader see other text than is there; delete it"
+                            + (" (right-to-left text needs no control characters)" if bidi else ""),
                         )
+                    )
+        # A short field (a title, a name, an instrument: at most ONE_LINE characters) is one line: a line
+        # break there would split a feed's or a calendar's line, or a spreadsheet's row, in a reader's eyes.
+        for field in text_fields:
+            limit = pkg.field(name, field).get("constraints", {}).get("maxLength")
+            if limit and limit <= ONE_LINE:
+                for i in _cells_matching(t, field, LINE_BREAK):
+                    out.append(
+                        _at(t, i, field, f"{field} holds a line break; write it on one line (it is a short field)")
                     )
     return out
 

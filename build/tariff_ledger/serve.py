@@ -6,7 +6,9 @@ and the last good pages stay up. Reload the browser to see a change."""
 from __future__ import annotations
 
 import functools
+import gzip
 import http.server
+import io
 import logging
 import os
 import sys
@@ -14,31 +16,58 @@ import threading
 import time
 from pathlib import Path
 
+import jinja2
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
-from .package import PackageError
+from .package import PackageError, open_package
 from .pipeline import DOCS_DIR, export_downloads, generate
-from .render import GENERATED
+from .render import GENERATED, forget_rendered
+from .validate import fingerprints, to_check
 
 PREVIEW_DIR = ".cache/preview"
 WATCHED = ("datasets", "schemas", "build/tariff_ledger/templates", DOCS_DIR)
+
+
+class MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept in memory, keyed (by Jinja) by name and source checksum: an edited template
+    is compiled again."""
+
+    def __init__(self):
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.store[bucket.key] = bucket.bytecode_to_string()
 
 
 class Preview:
     def __init__(self, root: Path, addr: str):
         self.root, self.addr = root, addr
         self.lock = threading.Lock()  # one rebuild at a time: never build while pages are being written
+        self.valid: dict[str, str] | None = None  # the files' fingerprints at the last valid run
+        self.bytecode = MemoryBytecodeCache()
 
     def rebuild(self, data_changed: bool = True, full: bool = False) -> bool:
+        """Re-render and rebuild what an edit changed. The page a reader looks at comes first: the scripts'
+        JSON files, feeds and calendars, and then the downloads, follow it."""
         with self.lock:
             started = time.perf_counter()
-            views = None
+            views = renderer = None
+            if full:
+                forget_rendered()  # MkDocs cleans the site: every page and file is made again
             if data_changed:
+                now = fingerprints(self.root)
                 try:
-                    views = generate(self.root, downloads=full, incremental=True)
+                    only = None if full else to_check(open_package(self.root), self.valid, now)
+                    views, renderer = generate(
+                        self.root, downloads=full, incremental=True, assets_later=True, only=only
+                    )
                 except PackageError as e:
                     for p in e.problems:
                         print(p.text(), file=sys.stderr)
@@ -46,11 +75,13 @@ class Preview:
                         "not re-rendered: fix the problems above; the preview shows the last good data", file=sys.stderr
                     )
                     return False
+                self.valid = now
             if not self.build(full):
                 return False
             print(f"rebuilt in {time.perf_counter() - started:.2f}s: http://{self.addr}/", file=sys.stderr)
+            if renderer is not None:
+                renderer.write_assets(self.root / PREVIEW_DIR)
             if views is not None and not full:
-                # The downloads come second, so an edit shows on its pages as soon as possible.
                 export_downloads(views, self.root)
                 self.build(False)
             return True
@@ -60,6 +91,14 @@ class Preview:
         os.chdir(self.root)
         try:
             cfg = load_config("mkdocs.yml", site_dir=str(self.root / PREVIEW_DIR), site_url=f"http://{self.addr}/")
+            theme_env = cfg.theme.get_env
+
+            def compiled_once():  # the theme's templates are compiled once, not on every rebuild
+                env = theme_env()
+                env.bytecode_cache = self.bytecode
+                return env
+
+            cfg.theme.get_env = compiled_once
             mkdocs_build(cfg, dirty=not full)
         except Exception as e:  # a broken hand-written page must not stop the preview
             print(f"mkdocs build failed: {e}", file=sys.stderr)
@@ -90,6 +129,38 @@ class _Handler(FileSystemEventHandler):
         self.timer.start()
 
 
+class StaticHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a built site as a static host does (GitHub Pages among them): text files gzip-compressed
+    when the browser accepts it; no request log."""
+
+    TEXT = (".html", ".css", ".js", ".json", ".svg", ".xml", ".csv", ".ics")
+
+    def log_message(self, *args):
+        pass
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        accepts = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (path.suffix in self.TEXT and path.is_file() and accepts) or not self.path.split("?")[0].endswith(
+            ("/", *self.TEXT)
+        ):
+            return super().send_head()  # directories without a slash are redirected as before
+        body = gzip.compress(path.read_bytes(), 6, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+
+def static_server(site: Path, host: str = "127.0.0.1", port: int = 0) -> http.server.ThreadingHTTPServer:
+    """A server for a built site (port 0: any free port); call serve_forever() to run it."""
+    return http.server.ThreadingHTTPServer((host, port), functools.partial(StaticHandler, directory=str(site)))
+
+
 def serve(root: Path, addr: str) -> int:
     root = Path(root).resolve()
     logging.getLogger("mkdocs").setLevel(logging.ERROR)
@@ -104,14 +175,7 @@ def serve(root: Path, addr: str) -> int:
     observer.schedule(handler, str(root), recursive=False)  # datapackage.json, mkdocs.yml
     observer.start()
     host, port = addr.rsplit(":", 1)
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        (host, int(port)), functools.partial(Quiet, directory=str(root / PREVIEW_DIR))
-    )
+    server = static_server(root / PREVIEW_DIR, host, int(port))
     print(f"serving http://{addr}/ (Ctrl-C to stop)", file=sys.stderr)
     try:
         server.serve_forever()

@@ -61,7 +61,6 @@ def source_date_epoch(root: Path, fallback: str) -> str:
     return str(int(datetime.fromisoformat(fallback).replace(tzinfo=UTC).timestamp()))
 
 
-
 def build_site(root: Path, site_dir: Path, data_as_of: str, config_file: str = "mkdocs.yml", meanwhile=None) -> None:
     """mkdocs build --strict into a temporary folder, then swap it into site_dir.
 

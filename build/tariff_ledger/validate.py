@@ -7,11 +7,14 @@ quoted cell spanning lines is still found) and says how to fix it. Nothing inval
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import multiprocessing
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 
 from frictionless import Package as FrictionlessPackage
@@ -32,7 +35,8 @@ FIX_BY_PATTERN = {
     "e.g. kor-2025-07-25-talks",
     "^[A-Z]{3}$": "use three capital letters: the ISO 3166-1 alpha-3 code, EUU for the EU or WLD for all partners",
     "^[a-z]{2}$": "use a two-letter lowercase ISO 639-1 code such as en or ko",
-    "^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{2}([0-9]{2})?)?)?)?$": "write the HTS code as digits only, 2, 4, 6, 8 or 10 of them, "
+    "^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{2}([0-9]{2})?)?)?)?$": "write the HTS code as digits only, "
+    "2, 4, 6, 8 or 10 of them, "
     "without dots or spaces (7208.10 is 720810)",
 }
 
@@ -242,11 +246,21 @@ ERROR_FIELDS = (
 )
 
 
-def frictionless_report(descriptor: str) -> tuple[list[str], list[tuple[str, dict]]]:
-    """Run the real Frictionless validator; return its errors as plain data (it may run in a worker)."""
-    report = FrictionlessPackage(descriptor).validate()
-    found = [(task.name, {k: getattr(e, k, None) for k in ERROR_FIELDS}) for task in report.tasks for e in task.errors]
-    return [e.message for e in report.errors], found
+def frictionless_report(descriptor: str, only=None) -> tuple[list[str], list[tuple[str, dict]]]:
+    """Run the real Frictionless validator; return its errors as plain data (it may run in a worker).
+    only: check just these resources (each with its foreign keys into the others), not the package."""
+    if only is None:
+        reports = [FrictionlessPackage(descriptor).validate()]
+    else:
+        package = FrictionlessPackage(descriptor)
+        reports = [package.get_resource(name).validate() for name in sorted(only)]
+    found = [
+        (task.name, {k: getattr(e, k, None) for k in ERROR_FIELDS})
+        for report in reports
+        for task in report.tasks
+        for e in task.errors
+    ]
+    return [e.message for report in reports for e in report.errors], found
 
 
 def frictionless_problems(pkg: Package, tables: dict[str, Table], report=None) -> list[Problem]:
@@ -261,10 +275,12 @@ def frictionless_problems(pkg: Package, tables: dict[str, Table], report=None) -
     return problems
 
 
-def validate(root=".", meanwhile=None) -> list[Problem]:
+def validate(root=".", meanwhile=None, only=None) -> list[Problem]:
     """Every problem in the package at `root`, errors and warnings, sorted by place. `meanwhile(pkg)`, if
     given, runs while Frictionless is still checking (the pipeline derives its views there, to be thrown
-    away if the package turns out invalid); its result or exception is kept in `validate.meanwhile`."""
+    away if the package turns out invalid); its result or exception is kept in `validate.meanwhile`.
+    only: the resources Frictionless needs to check (the preview server's, after an edit: those changed
+    since the last valid run and those whose foreign keys point at them); None checks the package."""
     validate.meanwhile = None
     try:
         pkg = open_package(root)
@@ -293,16 +309,47 @@ def validate(root=".", meanwhile=None) -> list[Problem]:
     descriptor = str(pkg.root / DESCRIPTOR)
     if "fork" in multiprocessing.get_all_start_methods():
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-            pending = pool.submit(frictionless_report, descriptor)
+            pending = pool.submit(frictionless_report, descriptor, only)
             rule_problems = rules_then_meanwhile()
             report = pending.result()
     else:
-        report, rule_problems = frictionless_report(descriptor), rules_then_meanwhile()
+        report, rule_problems = frictionless_report(descriptor, only), rules_then_meanwhile()
     problems += frictionless_problems(pkg, tables, report)
     # One message per cell: a rule does not repeat a cell Frictionless already rejected.
     taken = {(p.path, p.line, p.column) for p in problems}
     problems += [p for p in rule_problems if (p.path, p.line, p.column) not in taken]
     return sorted(set(problems))
+
+
+def fingerprints(root) -> dict[str, str]:
+    """A hash of each resource's CSV and schema, and of the descriptor ("" key): what a preview compares
+    with its last valid run to know what Frictionless must check again."""
+    root = Path(root)
+    descriptor = root / DESCRIPTOR
+    out = {"": hashlib.sha256(descriptor.read_bytes()).hexdigest()}
+    for r in json.loads(descriptor.read_text(encoding="utf-8")).get("resources", []):
+        h = hashlib.sha256()
+        for rel in (r.get("path"), r.get("schema")):
+            if isinstance(rel, str) and (root / rel).is_file():
+                h.update((root / rel).read_bytes())
+        out[r.get("name", "")] = h.hexdigest()
+    return out
+
+
+def to_check(pkg: Package, before: dict[str, str] | None, now: dict[str, str]) -> set[str] | None:
+    """The resources whose files changed since `before` (the fingerprints of a valid run) and those whose
+    foreign keys point at one of them; None (check everything) if there is no valid run to compare with
+    or the descriptor changed."""
+    if not before or before.get("") != now.get(""):
+        return None
+    changed = {name for name in RESOURCES if before.get(name) != now.get(name)}
+    pointing = {
+        name
+        for name in RESOURCES
+        for fk in pkg.schemas[name].get("foreignKeys", [])
+        if (fk["reference"].get("resource") or name) in changed
+    }
+    return changed | pointing
 
 
 def errors(problems: list[Problem]) -> list[Problem]:
@@ -317,10 +364,10 @@ def validated_package(root=".") -> Package:
     return open_package(root)
 
 
-def validated_then(root, then):
+def validated_then(root, then, only=None):
     """then(pkg) on the package if it is valid, computed while Frictionless checks it; raise
-    PackageError with every error otherwise."""
-    problems = validate(root, meanwhile=then)
+    PackageError with every error otherwise. only: as for validate()."""
+    problems = validate(root, meanwhile=then, only=only)
     if errors(problems):
         raise PackageError(problems)
     result = validate.meanwhile

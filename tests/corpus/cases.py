@@ -382,6 +382,143 @@ CASES = [
         ("cell", "sources", "url", "http://example.com/a"),
         'datasets/sources.csv:2:COL: url "http://example.com/a" is not an https URL',
     ),
+    # -- text that deceives the eye (Trojan Source), and cells that look filled but are empty ---------
+    (
+        "hostile",
+        "bidi-override",
+        ("cell", "events", "title", "Talks end \u202eevil"),
+        "datasets/events.csv:2:COL: title contains a bidirectional control character (U+202E), which can make "
+        "a reader see other text than is there; delete it",
+    ),
+    (
+        "hostile",
+        "bidi-isolate",
+        ("cell", "agreements", "title", "Deal \u2066x\u2069"),
+        "datasets/agreements.csv:2:COL: title contains a bidirectional control character (U+2066)",
+    ),
+    (
+        "hostile",
+        "zero-width-space",
+        ("cell", "sources", "title", "Proclamation\u200b 11021"),
+        "datasets/sources.csv:2:COL: title contains a zero-width character (U+200B)",
+    ),
+    (
+        "hostile",
+        "zero-width-joiner",
+        ("cell", "pledges", "description", "a\u200db"),
+        "datasets/pledges.csv:2:COL: description contains a zero-width character (U+200D)",
+    ),
+    (
+        "hostile",
+        "word-joiner",
+        ("cell", "combination_rules", "summary", "Goods\u2060 excluded."),
+        "datasets/combination_rules.csv:2:COL: summary contains a zero-width character (U+2060)",
+    ),
+    (
+        "hostile",
+        "byte-order-mark-inside-a-cell",
+        ("cell", "partners", "name", "Korea\ufeff"),
+        "datasets/partners.csv:2:COL: name contains a zero-width character (U+FEFF)",
+    ),
+    (
+        "value",
+        "no-break-space-only",
+        ("cell", "events", "title", "\u00a0"),
+        "datasets/events.csv:2:COL: title holds only whitespace (U+00A0); fill it in",
+    ),
+    (
+        "value",
+        "em-spaces-only",
+        ("cell", "product_lists", "title", "\u2003\u2003"),
+        "datasets/product_lists.csv:2:COL: title holds only whitespace (U+2003); fill it in",
+    ),
+    # -- text that would break a feed or a calendar ---------------------------------------------------
+    (
+        "hostile",
+        "calendar-property-injection-in-a-title",
+        ("cell", "events", "title", "Talks\r\nBEGIN:VEVENT\r\nSUMMARY:injected"),
+        "datasets/events.csv:2:COL: title holds a line break; write it on one line",
+    ),
+    (
+        "hostile",
+        "hundred-kilobyte-cell",
+        ("cell", "combination_rules", "notes", "x" * 100_000),
+        "datasets/combination_rules.csv:2:COL: notes is 100000 characters long; shorten it to 3000 or fewer",
+    ),
+    # -- combination rules ----------------------------------------------------------------------------
+    (
+        "value",
+        "rule-unknown-authority",
+        ("cell", "combination_rules", "authority", "section-999"),
+        'datasets/combination_rules.csv:2:COL: authority "section-999" is not an allowed value; use one of: ',
+    ),
+    (
+        "rule",
+        "rule-period-reversed",
+        ("cell", "combination_rules", "valid_until", "2025-04-01"),
+        "datasets/combination_rules.csv:2:COL: valid_until 2025-04-01 is not after valid_from 2025-04-05",
+    ),
+    (
+        "reference",
+        "rule-unknown-partner",
+        ("cell", "combination_rules", "partner_id", "XYZ"),
+        'datasets/combination_rules.csv:2:COL: partner_id "XYZ" is not in datasets/partners.csv',
+    ),
+    (
+        "reference",
+        "rule-unknown-source",
+        ("cell", "combination_rules", "source_id", "no-such-source"),
+        'datasets/combination_rules.csv:2:COL: source_id "no-such-source" is not in datasets/sources.csv',
+    ),
+    (
+        "rule",
+        "rules-that-contradict",
+        (
+            "append",
+            "combination_rules",
+            {
+                "rule_id": "contra-corpus",
+                "authority": "section-232",
+                "product_scope": "steel",
+                "by_authority": "ieepa-reciprocal",
+                "by_product_scope": "",
+            },
+        ),
+        "datasets/combination_rules.csv:LAST:2: contradicts wld-recip-excl-232-steel-2025-04-05 (line 2)",
+    ),
+    # -- pledges --------------------------------------------------------------------------------------
+    (
+        "rule",
+        "yearly-amount-without-years",
+        ("cell", "pledges", "amount_basis", "per-year"),
+        "datasets/pledges.csv:2:COL(first_year): a per-year amount needs first_year",
+    ),
+    (
+        "value",
+        "unknown-pledger",
+        ("cell", "pledges", "pledged_by", "aliens"),
+        'datasets/pledges.csv:2:COL: pledged_by "aliens" is not an allowed value; use one of: government, companies',
+    ),
+    # -- product codes --------------------------------------------------------------------------------
+    (
+        "value",
+        "hts-code-with-letters",
+        ("cell", "product_codes", "hts_code", "87A3"),
+        'datasets/product_codes.csv:2:COL: hts_code "87A3" is not valid; write the HTS code as digits only',
+    ),
+    (
+        "value",
+        "hts-code-with-a-dot",
+        ("cell", "product_codes", "hts_code", "72.06"),
+        'datasets/product_codes.csv:2:COL: hts_code "72.06" is not valid; write the HTS code as digits only',
+    ),
+    (
+        "value",
+        "hts-code-of-impossible-precision",
+        ("cell", "product_codes", "hts_code", "720"),
+        'datasets/product_codes.csv:2:COL: hts_code "720" is not valid',
+    ),
+    ("reference", "duplicate-code-in-one-list", ("append", "product_codes", {}), "datasets/product_codes.csv:LAST:1: "),
     # -- hostile metadata ------------------------------------------------------------------------------
     (
         "metadata",
@@ -451,6 +588,15 @@ ACCEPTED = [
     ("encoding", "crlf-line-ends", ("bytes", "datasets/events.csv", lambda d: d.replace(b"\n", b"\r\n"))),
     ("value", "namibia-na", ("cell", "events", "partner_id", "NAM")),
     ("value", "tricky-but-valid-text", ("cell", "events", "title", 'a < b & c, "quotes" 😀 שלום')),
+    ("value", "hebrew-title", ("cell", "events", "title", "שיחות סחר בין ישראל לארצות הברית")),
+    ("value", "arabic-summary", ("cell", "events", "summary", "محادثات تجارية بين الأردن والولايات المتحدة.")),
+    ("value", "emoji-in-notes", ("cell", "events", "notes", "Flag: 🏳️ and a long note.")),
+    ("hostile", "feed-specials", ("cell", "events", "title", "Talks ]]> & 'x' \"y\" > end")),
+    (
+        "hostile",
+        "calendar-specials-in-a-summary",
+        ("cell", "events", "summary", "a; b, c\\ d\nBEGIN:VEVENT\nEND:VCALENDAR"),
+    ),
 ]
 
 __all__ = ["ACCEPTED", "CASES", "json"]

@@ -1,0 +1,397 @@
+"""What a reader meets, measured in a real browser (Debian's chromium) at 1366 and 375 px: the answer on
+the first screen, chart text sizes and colours, row heights, page heights, the tools and search."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import CHROMIUM, RENDER_ALL, REPO, watched_page
+from playwright.sync_api import expect
+
+WIDTHS = {"desktop": (1366, 768), "phone": (375, 812)}
+SMALLEST_TEXT = {"desktop": 10, "phone": 9}  # px as rendered, DESIGN.md / issue "Answers first"
+KOR_HEIGHT_BEFORE = {"desktop": 30_921, "phone": 47_586}  # px, measured before this release
+LIGHTHOUSE = REPO / "node_modules" / ".bin" / "lighthouse"
+
+
+def open_page(browser, base, path, width="desktop", scheme="light", whole=False):
+    """The page at a width; whole: with everything laid out (for measures of the whole page)."""
+    w, h = WIDTHS[width]
+    pg = watched_page(browser, base, viewport={"width": w, "height": h}, color_scheme=scheme)
+    pg.goto(base + path)
+    pg.wait_for_load_state("networkidle")
+    if whole:
+        pg.add_style_tag(content=RENDER_ALL)
+    return pg
+
+
+# -- the answer on the first screen ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_korea_page_says_what_cars_pay_on_its_first_screen(browser, site_url, width):
+    pg = open_page(browser, site_url, "/partners/kor/", width)
+    cars = pg.locator(".tl-answer:has(h3#autos)")
+    box = cars.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= WIDTHS[width][1], f"cars answer at {box}"
+    text = cars.inner_text()
+    # Korean cars pay the deal's 15% all-in (Section 232); the 25% auto tariff is not what they pay.
+    assert re.search(r"Korean cars and light trucks\s+15%\s+including the normal duty", text), text
+    assert "Section 232" in text and "25%" not in text.split("Before:")[0]
+    everything = pg.locator(".tl-answer:has(h3#all-goods)")
+    assert everything.bounding_box()["y"] < WIDTHS[width][1]
+    assert pg.problems == []
+    pg.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_korea_page_is_less_than_half_its_old_height(browser, site_url, width, record_property):
+    pg = open_page(browser, site_url, "/partners/kor/", width, whole=True)
+    height = pg.evaluate("document.documentElement.scrollHeight")
+    record_property(f"kor_height_{width}", height)
+    print(f"/partners/kor/ at {width}: {height} px (was {KOR_HEIGHT_BEFORE[width]})")
+    assert height <= KOR_HEIGHT_BEFORE[width] / 2
+    pg.context.close()
+
+
+# -- charts ---------------------------------------------------------------------------------------------
+
+CHART_MEASURES = """
+() => [...document.querySelectorAll('svg.tl-svg')].filter(s => s.getBoundingClientRect().width > 0).map(svg => {
+  const scale = svg.getScreenCTM().a;
+  const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim());
+  const sizes = texts.map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+  const boxes = texts.map(t => {
+    const r = t.getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom, t.textContent];
+  });
+  const overlaps = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    const w = Math.min(a[2], b[2]) - Math.max(a[0], b[0]), h = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+    const small = Math.min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]));
+    if (w > 0 && h > 0 && w * h > 0.25 * small) overlaps.push(a[4] + ' / ' + b[4]);
+  }
+  const colours = {};
+  svg.querySelectorAll('path.tl-line, rect.tl-bar').forEach(e => {
+    const slot = [...e.classList].find(c => /^tl-s\\d$/.test(c));
+    const style = getComputedStyle(e);
+    const colour = e.tagName === 'path' ? style.stroke : style.fill;
+    (colours[slot] = colours[slot] || new Set()).add(colour);
+  });
+  return {
+    label: (svg.closest('[role=img]') || svg).getAttribute('aria-label') || '',
+    smallest: Math.min(...sizes), overlaps,
+    colours: Object.fromEntries(Object.entries(colours).map(([k, v]) => [k, [...v]])),
+    legend: svg.querySelectorAll('text.tl-legend').length,
+  };
+})
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("path", ["/", "/partners/kor/", "/partners/gbr/", "/rates/", "/compare/"])
+def test_charts_read_at_a_glance(browser, site_url, path, width, scheme):
+    pg = open_page(browser, site_url, path, width, scheme, whole=True)
+    charts = pg.evaluate(CHART_MEASURES)
+    assert charts, f"no chart drawn on {path}"
+    for c in charts:
+        name = f"{path} {width} {scheme}: {c['label'][:60]}"
+        assert c["smallest"] >= SMALLEST_TEXT[width], f"{name}: smallest text {c['smallest']:.1f} px"
+        assert c["overlaps"] == [], f"{name}: labels overlap: {c['overlaps'][:5]}"
+        # One colour per series, and no two series in the same colour.
+        assert all(len(v) == 1 for v in c["colours"].values()), f"{name}: {c['colours']}"
+        used = [v[0] for v in c["colours"].values()]
+        assert len(used) == len(set(used)) <= 6, f"{name}: series share a colour: {c['colours']}"
+        assert c["legend"] <= 6
+    assert pg.problems == []
+    pg.context.close()
+
+
+def test_charts_have_a_text_alternative_and_no_script_is_needed(browser, site_url):
+    context = browser.new_context(java_script_enabled=False)
+    pg = context.new_page()
+    pg.goto(site_url + "/partners/kor/")
+    figure = pg.locator("figure.tl-chart").first
+    assert figure.locator("svg.tl-svg--wide path.tl-line").count() >= 1  # drawn at build time
+    label = figure.locator("[role=img]").get_attribute("aria-label")
+    assert "South Korea" in label and re.search(r"\d+%", label)
+    context.close()
+
+
+# -- tables ---------------------------------------------------------------------------------------------
+
+TALLEST_ROW = {"desktop": 300, "phone": 560}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("path", ["/partners/kor/", "/rates/", "/agreements/", "/pledges/"])
+def test_no_table_row_is_taller_than_a_glance(browser, site_url, path, width, record_property):
+    pg = open_page(browser, site_url, path, width, whole=True)
+    tallest = pg.evaluate(
+        """() => Math.max(0, ...[...document.querySelectorAll('table tbody tr')]
+             .filter(r => r.getBoundingClientRect().height > 0).map(r => r.getBoundingClientRect().height))"""
+    )
+    record_property(f"tallest_row_{width}", tallest)
+    print(f"{path} at {width}: tallest row {tallest:.0f} px")
+    assert 0 < tallest <= TALLEST_ROW[width]
+    # No box that scrolls inside the page: the wheel is never trapped.
+    trapped = pg.evaluate(
+        """() => [...document.querySelectorAll('.md-content *')].filter(e => {
+             const s = getComputedStyle(e);
+             return /(auto|scroll)/.test(s.overflowY) && e.scrollHeight > e.clientHeight + 2;
+           }).map(e => e.className)"""
+    )
+    assert trapped == []
+    # Names never break mid-word.
+    broken = pg.evaluate(
+        """() => [...document.querySelectorAll('td a[href*="partners/"]')].filter(a => {
+             const words = a.textContent.trim().split(/\\s+/).length;
+             return a.getClientRects().length > words;
+           }).map(a => a.textContent)"""
+    )
+    assert broken == []
+    pg.context.close()
+
+
+# -- the rates tool -------------------------------------------------------------------------------------
+
+
+def test_rates_opens_with_a_ranking_a_person_can_take_in(browser, site_url):
+    pg = open_page(browser, site_url, "/rates/", "phone")
+    rows = pg.locator("#tl-rates-result tbody tr")
+    assert 10 <= rows.count() <= 25
+    assert pg.locator("#tl-rates-date").input_value() == re.search(
+        r'"data_as_of": "([0-9-]+)"', (REPO / "datapackage.json").read_text(encoding="utf-8")
+    ).group(1)
+    first = rows.first.inner_text()
+    assert "1" in first and "%" in first
+    pg.context.close()
+
+
+def test_rates_ranks_every_partner_under_eo_14326(browser, site_url):
+    pg = open_page(browser, site_url, "/rates/")
+    pg.fill("#tl-rates-date", "2025-10-01")
+    pg.select_option("#tl-rates-authority", "ieepa-reciprocal")
+    expect(pg.locator("#tl-rates-status")).to_contain_text("in force on 2025-10-01")
+    pg.locator("#tl-rates-more button").click()
+    rows = pg.locator("#tl-rates-result tbody tr")
+    expect(rows.first).to_be_visible()
+    rates = [
+        float(re.match(r"[≤]?\s*([\d.]+)%", t).group(1))
+        for t in pg.locator("#tl-rates-result tbody td[data-label=Rate]").all_inner_texts()
+    ]
+    assert len(rates) > 60 and rates == sorted(rates, reverse=True)
+    names = pg.locator("#tl-rates-result tbody td[data-label=Partner]").all_inner_texts()
+    # Brazil's 10% reciprocal, not its 50% (40% of it is another IEEPA order): the filter ranks one measure.
+    assert "Syria" in names and "Iraq" in names and "Serbia" in names
+    assert rates[names.index("Syria")] == 41 and rates[names.index("Brazil")] == 10
+    assert pg.problems == []
+    pg.context.close()
+
+
+def test_rates_tool_shows_the_combined_answer_for_one_partner(browser, site_url):
+    pg = open_page(browser, site_url, "/rates/?partner=KOR&date=2025-12-01")
+    expect(pg.locator("#tl-rates-status")).to_contain_text("South Korea on 2025-12-01")
+    rows = {r.split("\t")[0]: r for r in pg.locator("#tl-rates-result tbody tr").all_inner_texts()}
+    assert rows["All goods"].split("\t")[1] == "15% including the normal duty"
+    assert rows["Cars and light trucks"].split("\t")[1] == "15% including the normal duty"
+    assert "Section 232" in rows["Cars and light trucks"]
+    pg.select_option("#tl-rates-stage", "threatened")
+    expect(pg.locator("#tl-rates-status")).to_contain_text("threatened rate")
+    assert pg.problems == []
+    pg.context.close()
+
+
+# -- compare, timeline, look-up -------------------------------------------------------------------------
+
+
+def test_compare_restores_its_partners_from_the_address(browser, site_url):
+    pg = open_page(browser, site_url, "/compare/?partners=JPN,EU,KOR")
+    picks = [pg.locator(f".tl-compare-pick[data-slot='{i}']").input_value() for i in range(1, 5)]
+    assert picks == ["JPN", "EU", "KOR", ""]
+    heads = pg.locator("#tl-compare-table thead th").all_inner_texts()[1:]
+    assert heads == ["Japan", "European Union", "South Korea"]
+    wide = pg.locator("svg.tl-svg--wide")
+    assert {c for e in wide.locator("path.tl-line").all() for c in e.get_attribute("class").split()} >= {
+        "tl-s1",
+        "tl-s2",
+        "tl-s3",
+    }
+    pg.select_option(".tl-compare-pick[data-slot='4']", "CHN")
+    assert pg.url.endswith("?partners=JPN,EU,KOR,CHN")
+    assert pg.locator("#tl-compare-legend li").count() == 4
+    assert pg.problems == []
+    pg.context.close()
+
+
+def test_timeline_filter_and_month_index_cover_every_month(browser, site_url):
+    pg = open_page(browser, site_url, "/timeline/?from=2025-07-01&to=2025-07-31")
+    expect(pg.locator("#tl-tf-status")).to_contain_text("events match")
+    dates = pg.locator("#tl-tf-results li .tl-meta:first-child").all_inner_texts()
+    assert dates and all(d.startswith("2025-07-") for d in dates)
+    july = pg.locator(".tl-months a", has_text="July 2025")
+    count = int(pg.locator(".tl-months li", has=july).locator(".tl-meta").inner_text())
+    assert len(dates) == count
+    # A partner filter reaches months the index page does not show.
+    pg.fill("#tl-tf-from", "")
+    pg.fill("#tl-tf-to", "")
+    pg.select_option("#tl-tf-partner", "KOR")
+    expect(pg.locator("#tl-tf-status")).to_contain_text("events match")
+    partners = set(pg.locator("#tl-tf-results li > span.tl-meta:last-child").all_inner_texts())
+    assert partners == {" · South Korea"}
+    months = {d[:7] for d in pg.locator("#tl-tf-results li .tl-meta:first-child").all_inner_texts()}
+    assert len(months) >= 6
+    # The month index opens the month's own page, with every event of that month.
+    july.click()
+    pg.wait_for_load_state("networkidle")
+    assert pg.locator("h1").inner_text() == "July 2025"
+    days = [a.get_attribute("data-date") for a in pg.locator("article.tl-event").all()]
+    assert len(days) == count and all(d.startswith("2025-07-") for d in days)
+    assert pg.problems == []
+    pg.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_lookup_answers_a_typed_code(browser, site_url, width):
+    pg = open_page(browser, site_url, "/lookup/", width)
+    pg.fill("#tl-lookup-code", "8703.23")
+    pg.select_option("#tl-lookup-partner", "KOR")
+    pg.click("#tl-lookup-go")
+    answer = pg.locator("#tl-lookup-result h2#answer")
+    expect(answer).to_contain_text("HTS 870323 from South Korea")
+    assert "15% including the normal duty" in answer.inner_text()
+    text = pg.locator("#tl-lookup-result").inner_text()
+    assert "Applies: " in text and "Section 232" in text
+    assert pg.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width][0]
+    assert pg.problems == []
+    pg.context.close()
+
+
+# -- search ---------------------------------------------------------------------------------------------
+
+
+def first_hit(page, query):
+    box = page.locator("input.md-search__input")
+    hits = page.locator(".md-search-result__list .md-search-result__link")
+    for _ in range(3):  # a query typed while the worker is still indexing is typed again
+        box.fill("")
+        box.press_sequentially(query, delay=30)
+        try:
+            expect(hits.first).to_be_visible(timeout=10000)
+            break
+        except AssertionError:
+            continue
+    page.wait_for_timeout(300)
+    return [h.get_attribute("href") for h in hits.all()[:3]]
+
+
+def event_title() -> tuple[str, str]:
+    import csv
+
+    with (REPO / "datasets" / "events.csv").open(encoding="utf-8", newline="") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["event_id"] == "jpn-2025-07-22-agreement-announced")
+    return row["title"], f"timeline/{row['date'][:7]}/#{row['event_id']}"
+
+
+SEARCHES = [
+    ("Korean cars", "partners/kor/#autos"),
+    ("Korea autos", "partners/kor/#autos"),
+    ("UK steel", "partners/gbr/#steel"),
+    ("United Kingdom steel", "partners/gbr/#steel"),
+    ("Japan pledge", "partners/jpn/#pledges"),
+    ("Section 122", "methodology/#section-122"),
+]
+
+
+@pytest.mark.parametrize("query, target", [*SEARCHES, event_title()])
+def test_search_lands_on_the_right_section(page, site_url, query, target):
+    page.goto(site_url + "/")
+    page.wait_for_load_state("networkidle")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    hits = first_hit(page, query)
+    assert hits and hits[0].endswith(target), f"{query!r}: {hits}"
+    assert not any("sources/" in h for h in hits)
+    assert page.problems == []
+
+
+# -- Lighthouse -----------------------------------------------------------------------------------------
+
+
+def lighthouse(url: str) -> dict:
+    out = Path(tempfile.mkdtemp()) / "lh.json"
+    subprocess.run(
+        [
+            str(LIGHTHOUSE),
+            url,
+            "--quiet",
+            "--output=json",
+            f"--output-path={out}",
+            "--form-factor=mobile",
+            "--only-categories=performance,accessibility",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking",
+        ],
+        env={**os.environ, "CHROME_PATH": CHROMIUM},
+        capture_output=True,
+        check=False,
+        timeout=300,
+    )
+    cats = json.loads(out.read_text())["categories"]
+    return {k: round(100 * v["score"]) for k, v in cats.items()}
+
+
+@pytest.mark.parametrize("path", ["/", "/partners/kor/", "/rates/", "/compare/"])
+def test_lighthouse_mobile_scores_at_least_95(site_url, path):
+    scores = lighthouse(site_url + path)
+    if min(scores.values()) < 95:  # a busy machine slows one run: measure once more
+        scores = lighthouse(site_url + path)
+    assert scores["performance"] >= 95 and scores["accessibility"] >= 95, scores
+
+
+# -- the product look-up on real cases (issue "Product look-up") ----------------------------------------
+
+
+def data_as_of() -> str:
+    return json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))["data_as_of"]
+
+
+LOOKUPS = [
+    # A passenger car from Korea on the data date: the Section 232 deal rate, all-in.
+    ("870323", "KOR", data_as_of(), "15% including the normal duty", ["Section 232"], []),
+    # Upholstered wooden seats from Vietnam: the reciprocal 20% before the Section 232 furniture tariff of
+    # 14 October 2025, then that tariff, with the reciprocal tariff no longer charged on them.
+    ("940161", "VNM", "2025-10-01", "20%", ["IEEPA reciprocal"], []),
+    ("940161", "VNM", "2025-11-01", "25%", ["Section 232"], ["Does not apply: 20% IEEPA reciprocal"]),
+    # Flat-rolled steel in June 2025: the UK kept 25% when the rest of the world went to 50% on 4 June.
+    ("7208", "GBR", "2025-06-15", "25%", ["Section 232"], []),
+    ("7208", "DEU", "2025-06-15", "50%", ["Section 232"], []),
+    # Crude oil in May 2025: on the reciprocal tariff's Annex II, so exempt from it.
+    ("270900", "SAU", "2025-05-15", "no additional tariff", [], ["Does not apply: 10% IEEPA reciprocal", "exempt"]),
+    # Sparkling wine from Canada after Section 338 took effect (22 August 2026; 19 August as proclaimed).
+    ("220410", "CAN", "2026-09-01", "50%", ["Section 338"], []),
+]
+
+
+@pytest.mark.parametrize("code, pid, day, rate, applies, not_applied", LOOKUPS)
+def test_lookup_gives_the_combined_answer_for_a_product(browser, site_url, code, pid, day, rate, applies, not_applied):
+    pg = open_page(browser, site_url, f"/lookup/?code={code}&partner={pid}&date={day}")
+    answer = pg.locator("#tl-lookup-result h2#answer")
+    expect(answer).to_contain_text(f"HTS {code}")
+    head = answer.inner_text()
+    assert head.endswith(": " + rate) or f": {rate} " in head, head
+    text = pg.locator("#tl-lookup-result").inner_text()
+    applied = [line for line in text.splitlines() if line.startswith("Applies: ")]
+    for words in applies:
+        assert any(words in line for line in applied), (words, applied)
+    for words in not_applied:
+        assert words in text, (words, text)
+    assert "Not modelled" in text
+    assert pg.problems == []
+    pg.context.close()
