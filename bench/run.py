@@ -75,7 +75,7 @@ FIXED = ("partners", "combination_rules", "product_lists", "product_codes")
 
 def make_package(scale: int, dest: Path) -> int:
     """Copy the real package to dest with every resource but partners cloned `scale` times."""
-    for name in ("datapackage.json", "mkdocs.yml", "CONTRIBUTING.md"):
+    for name in ("datapackage.json", "mkdocs.yml", "CONTRIBUTING.md", "CHANGELOG.md"):
         shutil.copy2(REPO / name, dest / name)
     for name in ("schemas", "overrides"):
         shutil.copytree(REPO / name, dest / name)

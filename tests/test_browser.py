@@ -158,7 +158,7 @@ def test_tricky_text_renders_literally(browser, tricky_site):
     pg = watched_page(browser, base)
     pg.goto(f"{base}/timeline/{day[:7]}/")
     pg.wait_for_load_state("networkidle")
-    article = pg.locator(f"article:has(#{event_id})")
+    article = pg.locator(f"article.tl-event:has(#{event_id})")
     assert article.count() == 1
     assert TRICKY["title"] in article.locator(f"#{event_id}").inner_text()
     assert "a < b & c; x > y; 'quotes' \"double\"" in article.inner_text()

@@ -93,10 +93,11 @@ def test_serve_previews_and_re_renders_after_an_edit(pkg):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    log = pkg / "serve.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "tariff_ledger.cli", "--root", str(pkg), "serve", "--addr", f"127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log.open("wb"),
         start_new_session=True,
     )
 
@@ -111,7 +112,7 @@ def test_serve_previews_and_re_renders_after_an_edit(pkg):
         deadline = time.monotonic() + seconds
         while text not in page():
             assert time.monotonic() < deadline, f"{text!r} never appeared"
-            assert proc.poll() is None, proc.stderr.read().decode()
+            assert proc.poll() is None, log.read_text(encoding="utf-8")
             time.sleep(0.2)
 
     try:
@@ -124,9 +125,12 @@ def test_serve_previews_and_re_renders_after_an_edit(pkg):
         # Invalid data is reported and the last good pages stay up.
         rows[i]["date"] = "2025-13-01"
         write_rows(pkg, "events", rows)
-        time.sleep(3)
+        deadline = time.monotonic() + 60
+        while "not re-rendered" not in log.read_text(encoding="utf-8"):
+            assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
+            time.sleep(0.2)
         assert "Edited in the preview test" in page()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
-    assert b'date "2025-13-01" is not a valid date' in proc.stderr.read()
+    assert 'date "2025-13-01" is not a valid date' in log.read_text(encoding="utf-8")

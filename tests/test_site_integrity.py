@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pytest
 from conftest import REPO
 
 from tariff_ledger.pipeline import build
@@ -115,3 +116,60 @@ def test_a_build_killed_midway_leaves_the_previous_site_intact(pkg):
     build(pkg)
     assert not list(pkg.glob("site.tmp-*"))
     assert (pkg / "site" / "index.html").is_file()
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("stage", ["render", "export"])
+def test_a_build_killed_in_render_or_export_leaves_site_and_downloads_whole(pkg, tmp_path, stage):
+    """Killed while it writes the generated pages (render) or makes the downloads (export): site/ and its
+    downloads stay as they were, every generated page and download in site_src/ is either the old file or
+    the new one whole (what a preview would serve), and the next build completes."""
+    build(pkg)
+    site_before = tree_hashes(pkg / "site")
+    docs = pkg / "site_src"
+    old = _snapshot(docs)
+    # A change that reaches every partner page and every download: a later data date.
+    dp = pkg / "datapackage.json"
+    dp.write_text(dp.read_text(encoding="utf-8").replace('"2026-09-30"', '"2026-10-01"'), encoding="utf-8")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    started = time.time()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tariff_ledger.cli", "--root", str(pkg), "build"],
+        env={**os.environ, "TMPDIR": str(scratch)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+    def in_stage() -> bool:
+        if stage == "export":  # the downloads are being made aside (export's temporary folder)
+            return any(f.is_file() for d in scratch.glob("tl-export-*") for f in d.iterdir())
+        return any(p.stat().st_mtime > started for p in (docs / "partners").glob("*.md"))
+
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None and not in_stage():
+        time.sleep(0.02)
+    assert proc.poll() is None, f"the build finished before it could be killed in {stage}"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not list(pkg.glob("site.tmp-*")), f"the kill came after {stage}: MkDocs had started"
+    killed = _snapshot(docs)
+    assert tree_hashes(pkg / "site") == site_before  # the published site and its downloads
+    build(pkg)
+    new = _snapshot(docs)
+    assert not [n for n in new if "/." in "/" + n and ".tmp-" in n]  # leftovers cleaned up
+    assert (pkg / "site" / "index.html").read_text(encoding="utf-8").count("1 October 2026") >= 1
+    # Every file a preview could serve right after the kill is whole: the old one or the new one.
+    torn = [
+        name
+        for name, data in killed.items()
+        if not Path(name).name.startswith(".") and data != old.get(name) and data != new.get(name)
+    ]
+    assert torn == []
+    changed = [n for n, d in killed.items() if d != old.get(n)]
+    if stage == "render":
+        assert changed, "the kill came before render wrote anything"

@@ -73,7 +73,7 @@ class Line:
     conditions: list[tuple[str, str]] = field(default_factory=list)  # ("USMCA-qualifying goods", "no ...")
     first: bool = True  # on the card's first screen, or among its "more kinds of goods"
     short: str = ""  # the kind of good, in a word or two
-    synonyms: list[str] = field(default_factory=list)  # other words for it, for the site's search
+    synonyms: list[str] = field(default_factory=list)  # the partner's names and other words for the goods (search)
 
 
 def rate_words(a: Answer | None) -> tuple[str, str]:
@@ -103,8 +103,9 @@ class CardBuilder:
         raise NotImplementedError
 
     def row_href(self, resource: str, row_id: str, owner: str, pid: str) -> str:
-        """Where a row is shown: on its owner's partner page, anchored by its id."""
-        return f"#{row_id}" if owner == pid else f"{self.base}partners/{owner.lower()}/#{row_id}"
+        """Where a row is shown: on its owner's partner page, anchored by its id (a path, not a bare
+        fragment: the same link serves the partner page, the rankings and the rates page)."""
+        return f"{self.base}partners/{owner.lower()}/#{row_id}"
 
     def layer_name(self, r: dict, pid: str, via: str) -> str:
         name = self.label("tariff_rates", "authority", r["authority"])
@@ -160,7 +161,11 @@ class CardBuilder:
                 basis,
                 first=scope in FIRST_SCOPES or any(x.via != "WLD" for x in a.applies),
                 short=self.label("tariff_rates", "product_scope", scope).lower(),
-                synonyms=self.v.pkg.enum_synonyms("tariff_rates", "product_scope").get(scope, []),
+                synonyms=[
+                    p["name"],
+                    *(a.strip() for a in str(p.get("aliases") or "").split(";") if a.strip() and a.strip() != "nan"),
+                    *self.v.pkg.enum_synonyms("tariff_rates", "product_scope").get(scope, []),
+                ],
             )
             line.layers = [self.layer_link(x.rate_id, pid, x.via, with_rate=len(a.applies) > 1) for x in a.applies]
             line.not_applied = [

@@ -18,6 +18,7 @@ from markupsafe import escape
 WIDE, NARROW = 880, 340
 FONT = {WIDE: 13, NARROW: 11}
 SERIES = 6  # colour classes tl-s1..tl-s6, all distinct; a chart never draws more series than this
+OFFSET = 2.5  # px between lines at the same rate on a chart of several series
 
 
 @dataclass
@@ -69,6 +70,15 @@ class _Canvas:
         self.x0, self.x1, self.y0, self.y1 = left, width - right, top, height - bottom
         self.font = FONT[width]
         self.parts: list[str] = []
+        self.labels: list[tuple[float, float, float, float]] = []  # the value labels' boxes so far
+
+    def free(self, x: float, y: float, s: str) -> bool:
+        """Whether a value label at (x, y) stays clear of those already drawn; if so, it is claimed."""
+        box = (x, y - self.font, x + 0.6 * self.font * len(s), y + 2)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in self.labels):
+            return False
+        self.labels.append(box)
+        return True
 
     def x(self, d: date) -> float:
         span = (self.f.end - self.f.start).days or 1
@@ -177,12 +187,19 @@ def _path(c: _Canvas, steps: list[Step], dashed: bool) -> str:
     return "".join(d)
 
 
-def _series(c: _Canvas, s: Series, value_labels: bool) -> None:
+def line_offset(i: int, n: int) -> float:
+    """How far the i-th of n lines is shifted up or down, so that lines at the same rate lie side by side
+    instead of on top of each other (the page's script uses the same rule)."""
+    return round((i - (n - 1) / 2) * OFFSET, 1)
+
+
+def _series(c: _Canvas, s: Series, value_labels: bool, offset: float = 0.0) -> None:
     cls = f"tl-line tl-s{s.slot}"
+    shift = f' transform="translate(0 {offset})"' if offset else ""
     for dashed in (False, True):
         path = _path(c, s.steps, dashed)
         if path:
-            c.parts.append(f'<path d="{path}" class="{cls}{" tl-dashed" if dashed else ""}"/>')
+            c.parts.append(f'<path d="{path}" class="{cls}{" tl-dashed" if dashed else ""}"{shift}/>')
     if not value_labels:
         return
     previous, last_x = None, -1e9
@@ -193,8 +210,13 @@ def _series(c: _Canvas, s: Series, value_labels: bool) -> None:
         x, y = c.x(st.start), c.y(st.value)
         label = f"{st.value:g}%" + ("↑" if st.value > c.f.top else "")
         if x - last_x >= 0.6 * c.font * (len(label) + 1):
-            c.text(x + 2, max(c.y0 + c.font, y - 4), label, f"tl-value tl-s{s.slot}")
-            last_x = x
+            # Above the line, else below it; a label that would cover another is left out (the end
+            # label and the table give the value).
+            for ly in (max(c.y0 + c.font, y - 4), min(c.y1 - 2, y + c.font + 2)):
+                if c.free(x + 2, ly, label):
+                    c.text(x + 2, ly, label, f"tl-value tl-s{s.slot}")
+                    last_x = x
+                    break
         previous = st.value
 
 
@@ -244,8 +266,8 @@ def step_chart(series: list[Series], frame: Frame, value_labels: bool = True) ->
         narrow = variant == "narrow"
         _axes(c, narrow)
         k = _moments(c, narrow)
-        for s in series:
-            _series(c, s, value_labels)
+        for i, s in enumerate(series):
+            _series(c, s, value_labels, line_offset(i, len(series)))
         _end_labels(c, series)
         out.append(c.svg(variant))
         if narrow:

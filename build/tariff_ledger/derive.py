@@ -227,14 +227,20 @@ def product_combos(lists: ProductLists, owners: frozenset[str]) -> set[tuple]:
 def product_answers(views: Views, lists: ProductLists, pid: str) -> dict[str, list[Period]]:
     """For one partner, the combined answer at product level for every combination of lists a product
     can be on (the combination rules applied to the layers of the scopes its covering lists name, minus
-    the layers its exempting lists lift), over time. Keyed by product_key."""
+    the layers its exempting lists lift), over time, for all goods ("") and under each condition the
+    partner's rules name (USMCA-qualifying goods, say). Keyed by (product_key, condition)."""
     # Partners with no list of their own share the all-partner lists' combinations.
     listed = {r["partner_id"] for r in lists.lists.values()}
     combos = product_combos(lists, frozenset(o for o in views.owners[pid] if o in listed))
     layers, rules = views.inputs[pid]
-    keys = [(scopes or ("all-goods",), "", exempt) for scopes, exempt in sorted(combos)]
+    conditions = ["", *views.conditions.get(pid, [])]
+    keys = [(scopes or ("all-goods",), c, exempt) for scopes, exempt in sorted(combos) for c in conditions]
     found = history(layers, rules, keys, ANSWERS_FROM, END_OF_TIME)
-    return {product_key(scopes, exempt): found[(scopes or ("all-goods",), "", exempt)] for scopes, exempt in combos}
+    return {
+        (product_key(scopes, exempt), c): found[(scopes or ("all-goods",), c, exempt)]
+        for scopes, exempt in combos
+        for c in conditions
+    }
 
 
 def pending_stated(rates: pd.DataFrame) -> set[str]:
@@ -414,6 +420,20 @@ def timeline(events: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     """Events newest first, grouped by month: [("2025-07", rows), ...]."""
     ev = events.sort_values(["date", "event_id"], ascending=[False, True])
     return [(month, grp) for month, grp in ev.groupby(ev["date"].dt.strftime("%Y-%m"), sort=False)]
+
+
+EVENTS_PER_PAGE = 100  # a month's events per page of the timeline
+
+
+def event_pages(events: pd.DataFrame) -> dict[str, str]:
+    """Each event's page on the timeline, from the site's root: timeline/2025-07/, or timeline/2025-07/2/
+    and on where a month holds more than EVENTS_PER_PAGE events (newest first)."""
+    out = {}
+    for month, rows in timeline(events):
+        for i, eid in enumerate(rows["event_id"]):
+            k = i // EVENTS_PER_PAGE + 1
+            out[eid] = f"timeline/{month}/" + (f"{k}/" if k > 1 else "")
+    return out
 
 
 def official_share(views: Views, resource: str) -> float:

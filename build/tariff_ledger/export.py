@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import sqlite3
 import tempfile
@@ -242,7 +243,7 @@ def export(pkg: Package, out: Path) -> dict:
             data = f.read_bytes()
             target = out / f.name
             if not target.exists() or target.read_bytes() != data:
-                tmp_target = target.with_name(f".{f.name}.tmp")
+                tmp_target = target.with_name(f".{f.name}.tmp-{os.getpid()}")
                 tmp_target.write_bytes(data)
                 tmp_target.replace(target)  # atomic: readers see the old file or the new one
         return result

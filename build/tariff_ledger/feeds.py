@@ -12,6 +12,8 @@ from datetime import date, timedelta
 import pandas as pd
 from lxml import etree
 
+from .derive import event_pages
+
 ATOM = "http://www.w3.org/2005/Atom"
 
 
@@ -131,6 +133,7 @@ def scheduled_items(views, owners: set[str] | None, describe_rate, site_url: str
     ev = ev[ev["kind"].isin(["deadline", "hearing"])]
     if owners is not None:
         ev = ev[ev["partner_id"].isin(owners)]
+    pages = event_pages(t["events"])
     for e in ev.itertuples():
         items.append(
             {
@@ -138,7 +141,7 @@ def scheduled_items(views, owners: set[str] | None, describe_rate, site_url: str
                 "day": e.date.date(),
                 "summary": e.title,
                 "description": e.summary,
-                "url": f"{site_url}timeline/{e.date:%Y-%m}/#{e.event_id}",
+                "url": f"{site_url}{pages[e.event_id]}#{e.event_id}",
             }
         )
     pl = t["pledges"]

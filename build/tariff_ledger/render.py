@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from . import changelog, charts, derive, feeds
 from .cards import AUTHORITY_SLOT, SLOT_LABEL, CardBuilder, day, pct, rate_words
+from .combine import IN_QUOTA
 from .coverage import coverage
 from .derive import Views
 from .tables import TableBuilder, fmt_date, fmt_num, nl2br
@@ -603,6 +604,10 @@ class Renderer(TableBuilder, CardBuilder):
         self.section("changelog", everything, self.changelog_page)
         self.section("feeds", everything, lambda: self.asset(self.feeds))
 
+    @functools.cached_property
+    def event_pages(self) -> dict[str, str]:
+        return derive.event_pages(self.v.tables["events"])
+
     def newest_events(self) -> pd.DataFrame:
         return self.v.tables["events"].sort_values(["date", "event_id"], ascending=[False, True])
 
@@ -667,6 +672,7 @@ class Renderer(TableBuilder, CardBuilder):
         return {"svg": Markup(svg), "key": key, "alt": f"The rate on most goods over time. {alt}", "caption": ""}
 
     def home_page(self) -> None:
+        self.at("index.md")  # before anything makes a link
         t = self.v.tables
         mix = self.headline_mix()
         milestones = t["events"][t["events"]["milestone"] != ""].sort_values(["date", "event_id"])
@@ -702,8 +708,12 @@ class Renderer(TableBuilder, CardBuilder):
                 f"On {self.v.as_of:%-d %B %Y}, most goods from {common['count']} partners pay {common['rate']}"
                 + (f" {common['basis']}" if common["basis"] else "")
                 + (
-                    f"; {len(higher)} pay more, led by "
-                    + " and ".join(f"{r['name']} ({r['rate']})" for r in higher[:2])
+                    (
+                        f"; {higher[0]['name']} pays more ({higher[0]['rate']})"
+                        if len(higher) == 1
+                        else f"; {len(higher)} pay more, led by "
+                        + " and ".join(f"{r['name']} ({r['rate']})" for r in higher[:2])
+                    )
                     if higher
                     else ""
                 )
@@ -735,18 +745,23 @@ class Renderer(TableBuilder, CardBuilder):
         for month, rows in months:
             stamp = pd.Timestamp(f"{month}-01")
             index.append({"month": month, "label": f"{stamp:%B %Y}", "count": len(rows), "href": f"{month}/"})
-            self.at(f"timeline/{month}/index.md")
-            self.write(
-                f"timeline/{month}/index.md",
-                "timeline_month.md.j2",
-                label=f"{stamp:%B %Y}",
-                events=self.events_list(rows),
-                month=month,
-                months=index,
-                count=len(rows),
-            )
+            for rel, chunk, pager in self.paged(f"timeline/{month}", rows, derive.EVENTS_PER_PAGE):
+                self.write(
+                    rel,
+                    "timeline_month.md.j2",
+                    label=f"{stamp:%B %Y}",
+                    events=self.events_list(chunk),
+                    month=month,
+                    months=index,
+                    count=len(rows),
+                    pager=pager,
+                )
         # The month pages link to their neighbours; the list above was built newest first.
-        event_partners = sorted({(e, self.partner_names[e]) for e in ev["partner_id"]}, key=lambda x: x[1])
+        # Worldwide events first, named so that they are not taken for "any partner".
+        event_partners = sorted(
+            {(e, "Global measures (all partners)" if e == "WLD" else self.partner_names[e]) for e in ev["partner_id"]},
+            key=lambda x: (x[0] != "WLD", x[1]),
+        )
         self.at("timeline/index.md")
         latest = months[0][1] if months else ev.iloc[0:0]
         self.write(
@@ -764,7 +779,7 @@ class Renderer(TableBuilder, CardBuilder):
                 "assets/generated/timeline.json": {
                     "partners": self.partner_names,
                     "events": [
-                        [e.event_id, fmt_date(e.date), e.partner_id, e.kind, e.title, f"{e.date:%Y-%m}"]
+                        [e.event_id, fmt_date(e.date), e.partner_id, e.kind, e.title, self.event_pages[e.event_id][9:]]
                         for e in ev.itertuples()
                     ],
                 }
@@ -838,6 +853,20 @@ class Renderer(TableBuilder, CardBuilder):
             )
         return out
 
+    @staticmethod
+    def by_authority(a) -> dict[str, list]:
+        """What each authority's layers add up to in a combined answer, for a ranking under one authority
+        (Brazil's 50% is 10% reciprocal and 40% IEEPA-other): {authority: [rate, in words]}."""
+        out: dict[str, list] = {}
+        for x in a.applies:
+            if x.rate is not None:
+                rate, all_in = out.get(x.authority, [0.0, False])
+                out[x.authority] = [rate + x.rate, all_in or x.basis == "all-in"]
+        return {
+            k: [r, f"{r:g}% " + ("including" if all_in else "on top of") + " the normal duty"]
+            for k, (r, all_in) in out.items()
+        }
+
     def rates_json(self) -> dict[str, object]:
         """The rates tool's data, in small pieces loaded on demand: per kind of good, every partner's
         combined answer over time (rankings); per partner, its answers with what sets them and why other
@@ -856,6 +885,7 @@ class Renderer(TableBuilder, CardBuilder):
                     p.answer.value,
                     " ".join(rate_words(p.answer)).strip(),
                     sorted({x.authority for x in p.answer.applies}),
+                    self.by_authority(p.answer),
                 ]
                 for p in periods
             ]
@@ -976,14 +1006,21 @@ class Renderer(TableBuilder, CardBuilder):
         for pid in v.owners:
             if pid == "WLD":
                 continue
-            answers = {
-                k: [self.period_json(p) for p in periods] for k, periods in derive.product_answers(v, pl, pid).items()
-            }
-            used = {rid for a in answers.values() for p in a for rid in (*p[5], *(x[0] for x in p[6]))}
-            rules = {r for a in answers.values() for p in a for _, r in p[6] if not r.startswith("list:")}
+            found = derive.product_answers(v, pl, pid)
+            answers = {k: [self.period_json(p) for p in periods] for (k, c), periods in found.items() if not c}
+            # The answers under a condition (USMCA-qualifying goods, within the quota), where they differ.
+            conditions = {}
+            for c in v.conditions.get(pid, []):
+                alt = {k: [self.period_json(p) for p in periods] for (k, cc), periods in found.items() if cc == c}
+                name = "Within the quota" if c == IN_QUOTA else self.label("combination_rules", "condition", c)
+                conditions[name] = {k: a for k, a in alt.items() if a != answers.get(k)}
+            every = [*answers.values(), *(a for alt in conditions.values() for a in alt.values())]
+            used = {rid for a in every for p in a for rid in (*p[5], *(x[0] for x in p[6]))}
+            rules = {r for a in every for p in a for _, r in p[6] if not r.startswith("list:")}
             stated = sorted(rid for rid in v.pending if v.rate_records[rid]["partner_id"] in v.owners[pid])
             files[f"assets/generated/lookup/{pid}.json"] = {
                 "answers": answers,
+                "conditions": {name: alt for name, alt in conditions.items() if alt},
                 "stated": stated,
                 "rates": {rid: self.rate_json(rid, pid) for rid in sorted(used | set(stated))},
                 "rules": {
@@ -1065,7 +1102,17 @@ class Renderer(TableBuilder, CardBuilder):
                         for s in ("all-goods", "autos", "steel", "pharmaceuticals", "semiconductors")
                         if s in lines
                     },
-                    "deal": f"{deal['title']} ({deal['announced']}, {deal['status']})" if deal else "none recorded",
+                    "deal": (
+                        f"{deal['title']} ({deal['announced']}, {deal['status']})"
+                        + (
+                            f"; latest step: {deal['latest']['title']} ({deal['latest']['announced']}, "
+                            f"{deal['latest']['status']})"
+                            if deal["latest"]
+                            else ""
+                        )
+                    )
+                    if deal
+                    else "none recorded",
                     "pledges": [
                         f"{g['who']}: " + "; ".join(i["text"] for i in g["entries"]) for g in self.pledge_lines(pid)
                     ],
@@ -1230,8 +1277,8 @@ class Renderer(TableBuilder, CardBuilder):
         def event_entries(rows: pd.DataFrame) -> list[dict]:
             return [
                 {
-                    "id": f"{site}timeline/{e.date:%Y-%m}/#{e.event_id}",
-                    "url": f"{site}timeline/{e.date:%Y-%m}/#{e.event_id}",
+                    "id": f"{site}timeline/{e.date:%Y-%m}/#{e.event_id}",  # stable, whatever the page
+                    "url": f"{site}{self.event_pages[e.event_id]}#{e.event_id}",
                     "title": f"{fmt_date(e.date)}: {e.title} ({v.partner_name(e.partner_id)})",
                     "updated": fmt_date(e.date),
                     "summary": e.summary,
@@ -1372,7 +1419,11 @@ def write_if_changed(path: Path, data: bytes) -> Path:
 def remove_stale(docs_dir: Path, keep: set[Path]) -> None:
     """Delete generated files this run did not write (a partner removed from the data, say), and what a
     killed build left half-written."""
-    for leftover in docs_dir.glob(".*.tmp-*"):
+    leftovers = list(docs_dir.glob(".*.tmp-*"))
+    for rel in (*GENERATED, "data"):
+        if (docs_dir / rel).is_dir():
+            leftovers += (docs_dir / rel).rglob(".*.tmp-*")
+    for leftover in leftovers:
         leftover.unlink()
     for rel in GENERATED:
         p = docs_dir / rel

@@ -81,8 +81,14 @@ class Preview:
             print(f"rebuilt in {time.perf_counter() - started:.2f}s: http://{self.addr}/", file=sys.stderr)
             if renderer is not None:
                 renderer.write_assets(self.root / PREVIEW_DIR)
-            if views is not None and not full:
-                export_downloads(views, self.root)
+            # The downloads are read from the files again: only if they are still the files just checked
+            # (an edit saved meanwhile is checked, and exported, by the rebuild it triggers).
+            if views is not None and not full and fingerprints(self.root) == self.valid:
+                try:
+                    export_downloads(views, self.root)
+                except Exception as e:  # a file changed while it was read; the next rebuild redoes it
+                    print(f"downloads not refreshed: {e}", file=sys.stderr)
+                    return True
                 self.build(False)
             return True
 

@@ -111,11 +111,18 @@
       });
       history.replaceState(null, "", "?" + q.toString());
     }
+    var shownFor = null;
     function show(all) {
-      var day = date.value.trim(), mine = ++request;
+      var day = date.value.trim();
       if (!ISO.test(day)) { status.textContent = "Write the date as YYYY-MM-DD, e.g. 2025-08-07."; return; }
-      setURL();
       var pid = partner.value, s = scope.value, a = authority.value, st = stage.value;
+      /* A change event that repeats what is shown (the date field losing focus after typing) does nothing:
+         redrawing would move the page under a click on its way to "Show all". */
+      var asked = [day, pid, s, a, st, all].join("|");
+      if (asked === shownFor) return;
+      shownFor = asked;
+      var mine = ++request;
+      setURL();
       var scopeName = index.scopes[s] || s;
       status.textContent = "Loading…";
       if (st !== "enacted") {
@@ -140,7 +147,7 @@
           more.textContent = "";
           status.textContent = n + " " + (index.stages[st] || st).toLowerCase() + " rate" + (n === 1 ? "" : "s") + " stated by " + day +
             (pid ? " for " + index.partners[pid] : "") + (s !== "all-goods" ? " on " + scopeName.toLowerCase() : "") + ".";
-        }).catch(function () { status.textContent = "Could not load the rate data."; });
+        }).catch(function () { shownFor = null; status.textContent = "Could not load the rate data."; });
         return;
       }
       if (pid) {
@@ -171,7 +178,7 @@
           result.appendChild(t);
           more.textContent = "";
           status.textContent = index.partners[pid] + " on " + day + ": " + n + " kind" + (n === 1 ? "" : "s") + " of goods (data as of " + index.data_as_of + ").";
-        }).catch(function () { status.textContent = "Could not load the rate data."; });
+        }).catch(function () { shownFor = null; status.textContent = "Could not load the rate data."; });
         return;
       }
       load("scope-" + s).then(function (d) {
@@ -181,7 +188,11 @@
           if (d.members[p]) return; /* EU members pay the EU's rates: ranked once, as the EU */
           var x = at(d.partners[p], day);
           if (!x || x[2] === null) return;
-          if (a && x[4].indexOf(a) === -1) return;
+          if (a) {
+            /* Under one authority: that authority's own layers, not the combined total. */
+            if (!x[5][a]) return;
+            x = [x[0], x[1], x[5][a][0], x[5][a][1], [a]];
+          }
           rows.push([p, x]);
         });
         rows.sort(function (u, v) { return v[1][2] - u[1][2] || (u[0] < v[0] ? -1 : 1); });
@@ -202,7 +213,7 @@
         }
         status.textContent = scopeName + ", in force on " + day + (a ? " under " + index.authorities[a] : "") + ": " +
           (rows.length > shown.length ? "the " + shown.length + " highest of " : "") + rows.length + " partners (EU members pay the EU's rate).";
-      }).catch(function () { status.textContent = "Could not load the rate data."; });
+      }).catch(function () { shownFor = null; status.textContent = "Could not load the rate data."; });
     }
     var q = new URLSearchParams(location.search);
     [["date", date], ["partner", partner], ["goods", scope], ["measure", authority], ["stage", stage]].forEach(function (p) {
@@ -223,7 +234,7 @@
         i.addEventListener("change", function () { show(false); });
       });
       date.addEventListener("input", function () { if (ISO.test(date.value.trim())) show(false); });
-    }).catch(function () { status.textContent = "Could not load the rate data."; });
+    }).catch(function () { shownFor = null; status.textContent = "Could not load the rate data."; });
   }
 
   /* -- compare: any two to four partners, kept in the address ---------------------------------------- */
@@ -243,10 +254,13 @@
           var variant = svg.classList.contains("tl-svg--narrow") ? "narrow" : "wide";
           svg.querySelectorAll("path.tl-line").forEach(function (p) { p.remove(); });
           chosen.forEach(function (pid, i) {
+            /* Lines at the same rate side by side, not on top of each other (charts.line_offset). */
+            var offset = Math.round((i - (chosen.length - 1) / 2) * 2.5 * 10) / 10;
             data[pid].paths[variant].forEach(function (d, dashed) {
               if (!d) return;
               var path = document.createElementNS(SVGNS, "path");
               path.setAttribute("d", d);
+              if (offset) path.setAttribute("transform", "translate(0 " + offset + ")");
               path.setAttribute("class", "tl-line tl-s" + (i + 1) + (dashed ? " tl-dashed" : ""));
               svg.appendChild(path);
             });
@@ -366,14 +380,23 @@
       var scopes = plain.filter(function (l) { return l.effect === "covers" && l.scope; }).map(function (l) { return l.scope; }).filter(uniq).sort();
       var exempt = plain.filter(function (l) { return l.effect === "exempts"; })
         .map(function (l) { return l.authority + "/" + l.measure; }).filter(uniq).sort();
-      var period = null;
-      (data.answers[scopes.join("+") + ";" + exempt.join("+")] || []).forEach(function (x) {
-        if (x[0] <= day && (x[1] === null || day < x[1])) period = x;
+      var key = scopes.join("+") + ";" + exempt.join("+");
+      function on(periods) {
+        var found = null;
+        (periods || []).forEach(function (x) { if (x[0] <= day && (x[1] === null || day < x[1])) found = x; });
+        return found;
+      }
+      var period = on(data.answers[key]), alts = [];
+      /* Goods that meet a condition of the partner's rules (USMCA-qualifying, within the quota) may pay otherwise. */
+      Object.keys(data.conditions || {}).forEach(function (name) {
+        var alt = data.conditions[name][key] ? on(data.conditions[name][key]) : null;
+        if (alt && (!period || alt[3] !== period[3] || alt[4] !== period[4])) alts.push([name, alt]);
       });
-      return { active: active, plain: plain, scopes: scopes, period: period,
+      return { active: active, plain: plain, scopes: scopes, period: period, alts: alts,
                banned: plain.filter(function (l) { return l.effect === "prohibits"; }) };
     }
-    function words(a) { return a.banned.length ? "imports banned" : (a.period ? a.period[3] + (a.period[4] ? " " + a.period[4] : "") : "no additional tariff"); }
+    function rateWords(p) { return p ? p[3] + (p[4] ? " " + p[4] : "") : "no additional tariff"; }
+    function words(a) { return a.banned.length ? "imports banned" : rateWords(a.period); }
     function explain(a, data, box) {
       a.banned.forEach(function (l) { box.appendChild(para(["Imports banned: ", listLink(l), "."])); });
       var layers = el("ul"), p = a.period;
@@ -399,6 +422,7 @@
         layers.appendChild(li);
       });
       if (layers.childNodes.length) box.appendChild(layers);
+      if (!a.banned.length) a.alts.forEach(function (x) { box.appendChild(para([x[0] + ": " + rateWords(x[1]) + "."])); });
       a.active.filter(function (l) { return l.condition; }).forEach(function (l) {
         box.appendChild(para([(l.effect === "exempts" ? "Exempt " : "Covered ") + l.condition + ": ", listLink(l), "."]));
       });
@@ -437,7 +461,7 @@
           out.appendChild(box);
         });
         var rest = el("div", null, { "class": "tl-lookup-group" });
-        if (keys.length) rest.appendChild(el("h3", "Other codes under " + q + ": " + words(main)));
+        if (keys.length) rest.appendChild(el("h3", "Any other code under " + q + " (this tool does not hold the full HTS): " + words(main)));
         explain(main, data, rest);
         if (!prefix && !keys.length) rest.appendChild(para(["HTS " + q + " is on none of the record's product lists: it pays what all goods from " + name + " pay."]));
         out.appendChild(rest);
