@@ -138,6 +138,7 @@ def combined_answers(views: Views) -> None:
     rows_of = {pid: set(g) for pid, g in rates.groupby("partner_id")["product_scope"]}
     quota_of = set(rates.loc[rates["rate_basis"] == IN_QUOTA, "partner_id"])
     views.owners = chain(t["partners"])
+    done: dict[tuple, dict] = {}
     for pid, owners in views.owners.items():
         layers = []
         for s in views.by_partner.get(pid, []):
@@ -166,8 +167,16 @@ def combined_answers(views: Views) -> None:
             {r.condition for r in mine if r.kind == "exempts" and r.condition in alternative}
         ) + ([IN_QUOTA] if quota_of & set(owners) else [])
         keys = [(scope, c) for scope in views.scopes[pid] for c in ["", *views.conditions[pid]]]
-        for (scope, c), periods in history(layers, mine, keys, ANSWERS_FROM, END_OF_TIME).items():
+        # Partners with the same layers and rules (the EU's members) have the same answers: made once.
+        sig = (tuple(keys), layer_signature(layers), tuple(r.rule_id for r in mine))
+        if sig not in done:
+            done[sig] = history(layers, mine, keys, ANSWERS_FROM, END_OF_TIME)
+        for (scope, c), periods in done[sig].items():
             views.answers[(pid, scope, c)] = periods
+
+
+def layer_signature(layers: list[Layer]) -> tuple:
+    return tuple((x.rate_id, x.via, x.start, x.until) for x in layers)
 
 
 @dataclass
@@ -224,23 +233,39 @@ def product_combos(lists: ProductLists, owners: frozenset[str]) -> set[tuple]:
     return combos
 
 
-def product_answers(views: Views, lists: ProductLists, pid: str) -> dict[str, list[Period]]:
+def product_answers(
+    views: Views, lists: ProductLists, pid: str, cache: dict | None = None
+) -> dict[tuple, list[Period]]:
     """For one partner, the combined answer at product level for every combination of lists a product
     can be on (the combination rules applied to the layers of the scopes its covering lists name, minus
     the layers its exempting lists lift), over time, for all goods ("") and under each condition the
     partner's rules name (USMCA-qualifying goods, say). Keyed by (product_key, condition)."""
     # Partners with no list of their own share the all-partner lists' combinations.
     listed = {r["partner_id"] for r in lists.lists.values()}
-    combos = product_combos(lists, frozenset(o for o in views.owners[pid] if o in listed))
+    owners = frozenset(o for o in views.owners[pid] if o in listed)
     layers, rules = views.inputs[pid]
     conditions = ["", *views.conditions.get(pid, [])]
+    # Partners with the same layers, rules and lists (the EU's members, which have no rows of their own)
+    # have the same answers: `cache` keeps them across partners.
+    sig = (
+        owners,
+        tuple(conditions),
+        layer_signature(layers),
+        tuple(r.rule_id for r in rules),
+    )
+    if cache is not None and sig in cache:
+        return cache[sig]
+    combos = product_combos(lists, owners)
     keys = [(scopes or ("all-goods",), c, exempt) for scopes, exempt in sorted(combos) for c in conditions]
     found = history(layers, rules, keys, ANSWERS_FROM, END_OF_TIME)
-    return {
+    out = {
         (product_key(scopes, exempt), c): found[(scopes or ("all-goods",), c, exempt)]
         for scopes, exempt in combos
         for c in conditions
     }
+    if cache is not None:
+        cache[sig] = out
+    return out
 
 
 def pending_stated(rates: pd.DataFrame) -> set[str]:

@@ -1003,15 +1003,19 @@ class Renderer(TableBuilder, CardBuilder):
             piece["sigs"][sig] = list(pl.signatures[sig])
         for chapter, piece in chapters.items():
             files[f"assets/generated/lookup/codes-{chapter}.json"] = piece
+        shared, as_json = {}, {}
         for pid in v.owners:
             if pid == "WLD":
                 continue
-            found = derive.product_answers(v, pl, pid)
-            answers = {k: [self.period_json(p) for p in periods] for (k, c), periods in found.items() if not c}
+            found = derive.product_answers(v, pl, pid, shared)
+            if id(found) not in as_json:  # the same answers (EU members) are written out once
+                as_json[id(found)] = {k: [self.period_json(p) for p in periods] for k, periods in found.items()}
+            made = as_json[id(found)]
+            answers = {k: a for (k, c), a in made.items() if not c}
             # The answers under a condition (USMCA-qualifying goods, within the quota), where they differ.
             conditions = {}
             for c in v.conditions.get(pid, []):
-                alt = {k: [self.period_json(p) for p in periods] for (k, cc), periods in found.items() if cc == c}
+                alt = {k: a for (k, cc), a in made.items() if cc == c}
                 name = "Within the quota" if c == IN_QUOTA else self.label("combination_rules", "condition", c)
                 conditions[name] = {k: a for k, a in alt.items() if a != answers.get(k)}
             every = [*answers.values(), *(a for alt in conditions.values() for a in alt.values())]

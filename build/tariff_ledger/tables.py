@@ -4,6 +4,7 @@ schemas' enumLabels. Every row carries its id, so it can be linked to."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -20,7 +21,14 @@ def nl2br(value) -> Markup:
 def fmt_date(value) -> str:
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return ""
+    if isinstance(value, pd.Timestamp):
+        return _iso_day(value)
     return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_day(value: pd.Timestamp) -> str:  # the same few hundred days, formatted hundreds of thousands of times
+    return value.strftime("%Y-%m-%d")
 
 
 def fmt_num(value, suffix="") -> str:
