@@ -76,7 +76,9 @@ def test_atom_feeds_parse_and_every_page_declares_one(built_site, where):
         assert e.id and e.title and e.link.startswith("https://") and e.updated_parsed
     for page in ("index.html", "partners/kor/index.html", "timeline/index.html", "data/index.html"):
         head = (built_site / page).read_text(encoding="utf-8").split("</head>")[0]
-        assert re.search(r'<link rel="alternate feed" type="application/atom\+xml"[^>]* href="[^"]*feed\.xml"', head)
+        assert re.search(r'<link rel="alternate" type="application/atom\+xml"[^>]* href="[^"]*feed\.xml"', head)
+        if page.startswith("partners/"):  # and the partner's own feed
+            assert re.search(r'<link rel="alternate feed" type="application/atom\+xml"[^>]* href="feed\.xml"', head)
 
 
 @pytest.mark.parametrize("where", ["", "partners/kor/", "partners/can/"])

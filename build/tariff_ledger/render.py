@@ -26,9 +26,11 @@ from .coverage import coverage
 from .derive import Views
 from .tables import TableBuilder, fmt_date, fmt_num, nl2br
 
-# Long lists are split into pages of this many rows (no page may exceed 1 MB; at today's size only the
-# timeline comes near); a partner page shows at most PARTNER_CAP rows per section and links to the rest.
+# Long lists are split into pages of this many rows (no page may exceed 1 MB); a partner page shows at
+# most PARTNER_CAP rows per section and links to the rest, in pages of LIST_PER_PAGE (a partner's rows
+# carry long notes: 400 of them came to 1.5 MB in the benchmark at 100 times today's data).
 PER_PAGE = 400
+LIST_PER_PAGE = 200
 SECTION_TITLES = {
     "layers": "all tariff layers",
     "events": "all events",
@@ -543,7 +545,7 @@ class Renderer(TableBuilder, CardBuilder):
 
     def list_pages(self, rel_dir: str, rows: pd.DataFrame, title: str, make, back: str, back_label: str) -> None:
         """A long list over as many pages as it needs: a table from `make`, or events when make is None."""
-        for rel, chunk, pager in self.paged(rel_dir, rows):
+        for rel, chunk, pager in self.paged(rel_dir, rows, LIST_PER_PAGE):
             context = {"table": make(chunk)} if make else {"events": self.events_list(chunk)}
             self.write(
                 rel, "list.md.j2", title=title, pager=pager, back=self.base + back, back_label=back_label, **context
@@ -1022,11 +1024,23 @@ class Renderer(TableBuilder, CardBuilder):
             used = {rid for a in every for p in a for rid in (*p[5], *(x[0] for x in p[6]))}
             rules = {r for a in every for p in a for _, r in p[6] if not r.startswith("list:")}
             stated = sorted(rid for rid in v.pending if v.rate_records[rid]["partner_id"] in v.owners[pid])
+            # Small pieces: rows by their number in "rates", each distinct period once, and the answers as
+            # lists of period numbers.
+            order = sorted(used | set(stated))
+            n = {rid: i for i, rid in enumerate(order)}
+            periods: dict[str, int] = {}
+
+            def by_number(a: list, n=n, periods=periods) -> list[int]:
+                return _numbered([[*p[:5], [n[r] for r in p[5]], [[n[r], why] for r, why in p[6]]] for p in a], periods)
+
+            answers = {k: by_number(a) for k, a in answers.items()}
+            conditions = {name: {k: by_number(a) for k, a in alt.items()} for name, alt in conditions.items() if alt}
             files[f"assets/generated/lookup/{pid}.json"] = {
+                "periods": [json.loads(p) for p in periods],
                 "answers": answers,
-                "conditions": {name: alt for name, alt in conditions.items() if alt},
-                "stated": stated,
-                "rates": {rid: self.rate_json(rid, pid) for rid in sorted(used | set(stated))},
+                "conditions": conditions,
+                "stated": [n[r] for r in stated],
+                "rates": [self.rate_json(rid, pid) for rid in order],
                 "rules": {
                     rid: {
                         "text": self.rule_link(rid).text,
@@ -1406,6 +1420,11 @@ def row_lines(pkg) -> dict[str, dict[str, int]]:
                 start = reader.line_num + 1
         out[name] = lines
     return out
+
+
+def _numbered(periods: list, table: dict[str, int]) -> list[int]:
+    """The periods as their numbers in `table` (each distinct period numbered once, in order of use)."""
+    return [table.setdefault(json.dumps(p, separators=(",", ":")), len(table)) for p in periods]
 
 
 def write_if_changed(path: Path, data: bytes) -> Path:

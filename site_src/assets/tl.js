@@ -381,9 +381,9 @@
       var exempt = plain.filter(function (l) { return l.effect === "exempts"; })
         .map(function (l) { return l.authority + "/" + l.measure; }).filter(uniq).sort();
       var key = scopes.join("+") + ";" + exempt.join("+");
-      function on(periods) {
+      function on(numbers) { /* the answer's periods are numbers into data.periods */
         var found = null;
-        (periods || []).forEach(function (x) { if (x[0] <= day && (x[1] === null || day < x[1])) found = x; });
+        (numbers || []).forEach(function (i) { var x = data.periods[i]; if (x[0] <= day && (x[1] === null || day < x[1])) found = x; });
         return found;
       }
       var period = on(data.answers[key]), alts = [];
@@ -478,7 +478,7 @@
           soon.appendChild(li);
         });
         if (soon.childNodes.length) { out.appendChild(el("h3", "What is scheduled or threatened")); out.appendChild(soon); }
-        out.appendChild(para(["Not modelled: the normal (MFN) duty of the product, quotas, content and end-use rules. Data as of " + meta.data_as_of + "."]));
+        out.appendChild(para(["Not modelled: the normal (MFN) duty of the product, whether a quota is still open, metal-content and end-use rules (where the rules name a condition, such as USMCA-qualifying goods, the answer for goods that meet it is given above). Data as of " + meta.data_as_of + "."]));
       }).catch(function () { out.textContent = "Could not load the look-up data."; });
     }
     var q = new URLSearchParams(location.search);
