@@ -6,11 +6,14 @@
 For each scale it measures, each in a fresh process: `tariff-ledger validate` and the bare
 `frictionless validate datapackage.json` on the same package (the baseline), `tariff-ledger build` and
 the bare `mkdocs build` of the same generated pages, the peak memory of each, the largest HTML page,
-the whole site's size and the search index's size. At 1x it also measures the preview loop (a one-cell
-edit until `tariff-ledger serve` shows it), the compressed transfer size of / and /partners/kor/, and
-Lighthouse (mobile) on Debian's chromium. It prints a table and, last, one JSON line for the largest
-scale. Synthetic rows are clones of the real ones (same partners, dates, text lengths); clones of
-enacted rates are moved into earlier, non-overlapping periods so that the package stays valid.
+the whole site's size, the search index's size and the largest piece of the look-up's data. At 1x it
+also measures the preview loop (a one-cell edit until `tariff-ledger serve` shows it), and for /,
+/partners/kor/, /rates/, /compare/ and /lookup/ the compressed transfer (the page and all it loads),
+axe's serious and critical findings, and Lighthouse (mobile) on Debian's chromium. It prints a table
+and, last, one JSON line for the largest scale. Synthetic rows are clones of the real ones (same
+partners, dates, text lengths, text scrambled); clones of enacted rates are moved into earlier,
+non-overlapping periods so that the package stays valid. Partners, combination rules and product lists
+are not cloned: they describe instruments, not the record's rows.
 """
 
 from __future__ import annotations

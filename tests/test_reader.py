@@ -46,6 +46,10 @@ def test_korea_page_says_what_cars_pay_on_its_first_screen(browser, site_url, wi
     assert "Section 232" in text and "25%" not in text.split("Before:")[0]
     everything = pg.locator(".tl-answer:has(h3#all-goods)")
     assert everything.bounding_box()["y"] < WIDTHS[width][1]
+    # Each kind of good links to the product look-up for this partner and day.
+    assert re.search(
+        r"lookup/\?partner=KOR&date=\d{4}-\d{2}-\d{2}$", cars.locator("a.tl-lookup-link").get_attribute("href")
+    )
     assert pg.problems == []
     pg.context.close()
 

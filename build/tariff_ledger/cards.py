@@ -6,6 +6,7 @@ stage; this module only chooses the words and the links."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pandas as pd
 
@@ -74,6 +75,7 @@ class Line:
     first: bool = True  # on the card's first screen, or among its "more kinds of goods"
     short: str = ""  # the kind of good, in a word or two
     synonyms: list[str] = field(default_factory=list)  # the partner's names and other words for the goods (search)
+    lookup: str = ""  # the product look-up for these goods, this partner and day
 
 
 def rate_words(a: Answer | None) -> tuple[str, str]:
@@ -167,6 +169,7 @@ class CardBuilder:
                     *self.v.pkg.enum_synonyms("tariff_rates", "product_scope").get(scope, []),
                 ],
             )
+            line.lookup = f"{self.base}lookup/?" + urlencode({"partner": pid, "date": f"{on:%Y-%m-%d}"})
             line.layers = [self.layer_link(x.rate_id, pid, x.via, with_rate=len(a.applies) > 1) for x in a.applies]
             line.not_applied = [
                 (self.layer_link(x.rate_id, pid, x.via, with_rate=True), self.rule_link(rule)) for x, rule in a.excluded
