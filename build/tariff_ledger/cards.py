@@ -266,8 +266,14 @@ class CardBuilder:
             self.deals[pid] = None
             return None
         r = pick[0]
-        later = [x for x in own if x["announced_on"] > r["announced_on"] and x["kind"] in DEAL_KINDS]
-        last = later[-1] if later else None
+        # The latest step of the deal: the latest later agreement that states the headline rate, else the
+        # latest later trade agreement or joint statement (not a framework: side documents, such as Japan's
+        # critical-minerals framework, are frameworks).
+        later = [x for x in own if x["announced_on"] > r["announced_on"]]
+        steps = [x for x in later if not pd.isna(x["headline_rate_pct"])] or [
+            x for x in later if x["kind"] in DEAL_KINDS[:4] and x["kind"] != "framework"
+        ]
+        last = steps[-1] if steps else None
         self.deals[pid] = {
             "title": r["title"],
             "href": self.row_href("agreements", r["agreement_id"], r["partner_id"], pid),
