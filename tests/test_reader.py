@@ -254,12 +254,17 @@ def test_timeline_filter_and_month_index_cover_every_month(browser, site_url):
     assert partners == {" · South Korea"}
     months = {d[:7] for d in pg.locator("#tl-tf-results li .tl-meta:first-child").all_inner_texts()}
     assert len(months) >= 6
-    # The month index opens the month's own page, with every event of that month.
+    # Each result links to its event on its month's page.
+    href = pg.locator("#tl-tf-results li a").first.get_attribute("href")
+    assert re.fullmatch(r"\d{4}-\d{2}(/\d+)?/#[a-z0-9-]+", href), href
+    # The month index opens the month's own page, with every event of that month and every month linked.
+    months_total = pg.locator("ul.tl-months li").count()
     july.click()
     pg.wait_for_load_state("networkidle")
     assert pg.locator("h1").inner_text().rstrip("¶") == "July 2025"
     days = [a.get_attribute("data-date") for a in pg.locator("article.tl-event").all()]
     assert len(days) == count and all(d.startswith("2025-07-") for d in days)
+    assert pg.locator(".tl-months--inline a").count() == months_total - 1
     assert pg.problems == []
     pg.context.close()
 

@@ -745,20 +745,21 @@ class Renderer(TableBuilder, CardBuilder):
         months = derive.timeline(ev)
         index = []
         for month, rows in months:
-            stamp = pd.Timestamp(f"{month}-01")
-            index.append({"month": month, "label": f"{stamp:%B %Y}", "count": len(rows), "href": f"{month}/"})
+            label = f"{pd.Timestamp(f'{month}-01'):%B %Y}"
+            index.append({"month": month, "label": label, "count": len(rows), "href": f"{month}/"})
+        # Each month page links to every month (newest first).
+        for (month, rows), mo in zip(months, index, strict=True):
             for rel, chunk, pager in self.paged(f"timeline/{month}", rows, derive.EVENTS_PER_PAGE):
                 self.write(
                     rel,
                     "timeline_month.md.j2",
-                    label=f"{stamp:%B %Y}",
+                    label=mo["label"],
                     events=self.events_list(chunk),
                     month=month,
                     months=index,
                     count=len(rows),
                     pager=pager,
                 )
-        # The month pages link to their neighbours; the list above was built newest first.
         # Worldwide events first, named so that they are not taken for "any partner".
         event_partners = sorted(
             {(e, "Global measures (all partners)" if e == "WLD" else self.partner_names[e]) for e in ev["partner_id"]},
@@ -781,7 +782,14 @@ class Renderer(TableBuilder, CardBuilder):
                 "assets/generated/timeline.json": {
                     "partners": self.partner_names,
                     "events": [
-                        [e.event_id, fmt_date(e.date), e.partner_id, e.kind, e.title, self.event_pages[e.event_id][9:]]
+                        [
+                            e.event_id,
+                            fmt_date(e.date),
+                            e.partner_id,
+                            e.kind,
+                            e.title,
+                            self.event_pages[e.event_id].removeprefix("timeline/").rstrip("/"),
+                        ]
                         for e in ev.itertuples()
                     ],
                 }
