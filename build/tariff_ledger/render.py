@@ -26,11 +26,10 @@ from .coverage import coverage
 from .derive import Views
 from .tables import TableBuilder, fmt_date, fmt_num, nl2br
 
-# Long lists are split into pages of this many rows (no page may exceed 1 MB); a partner page shows at
-# most PARTNER_CAP rows per section and links to the rest, in pages of LIST_PER_PAGE (a partner's rows
-# carry long notes: 400 of them came to 1.5 MB in the benchmark at 100 times today's data).
-PER_PAGE = 400
-LIST_PER_PAGE = 200
+# Long lists are split into pages of this many rows (no page may exceed 1 MB: 400 rows with long notes
+# came to 1.4 MB in the benchmark at 100 times today's data); a partner page shows at most PARTNER_CAP
+# rows per section and links to the rest.
+PER_PAGE = 200
 SECTION_TITLES = {
     "layers": "all tariff layers",
     "events": "all events",
@@ -545,7 +544,7 @@ class Renderer(TableBuilder, CardBuilder):
 
     def list_pages(self, rel_dir: str, rows: pd.DataFrame, title: str, make, back: str, back_label: str) -> None:
         """A long list over as many pages as it needs: a table from `make`, or events when make is None."""
-        for rel, chunk, pager in self.paged(rel_dir, rows, LIST_PER_PAGE):
+        for rel, chunk, pager in self.paged(rel_dir, rows):
             context = {"table": make(chunk)} if make else {"events": self.events_list(chunk)}
             self.write(
                 rel, "list.md.j2", title=title, pager=pager, back=self.base + back, back_label=back_label, **context
