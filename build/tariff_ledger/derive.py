@@ -258,9 +258,9 @@ def product_answers(
     combos = product_combos(lists, owners)
     keys = [(scopes or ("all-goods",), c, exempt) for scopes, exempt in sorted(combos) for c in conditions]
     found = history(layers, rules, keys, ANSWERS_FROM, END_OF_TIME)
-    out = {
+    out = {  # in a fixed order: the look-up's files number the answers' periods in this order
         (product_key(scopes, exempt), c): found[(scopes or ("all-goods",), c, exempt)]
-        for scopes, exempt in combos
+        for scopes, exempt in sorted(combos)
         for c in conditions
     }
     if cache is not None:
