@@ -3,21 +3,20 @@ the first screen, chart text sizes and colours, row heights, page heights, the t
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 import re
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, RENDER_ALL, REPO, watched_page
+from conftest import RENDER_ALL, REPO, watched_page
 from playwright.sync_api import expect
 
 WIDTHS = {"desktop": (1366, 768), "phone": (375, 812)}
 SMALLEST_TEXT = {"desktop": 10, "phone": 9}  # px as rendered, DESIGN.md / issue "Answers first"
 KOR_HEIGHT_BEFORE = {"desktop": 30_921, "phone": 47_586}  # px, measured before this release
-LIGHTHOUSE = REPO / "node_modules" / ".bin" / "lighthouse"
+_spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
+bench = importlib.util.module_from_spec(_spec)  # the one Lighthouse runner, shared with the benchmark
+_spec.loader.exec_module(bench)
 
 
 def open_page(browser, base, path, width="desktop", scheme="light", whole=False):
@@ -334,39 +333,37 @@ def test_search_lands_on_the_right_section(browser, site_url, query, target):
     page.context.close()
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_search_index_loads_only_when_the_reader_turns_to_search(browser, site_url, width):
+    """Material would fetch and parse the whole index (megabytes) on every page; here a page that is only
+    read never requests it, and search still answers once the reader opens it, on both widths."""
+    page = open_page(browser, site_url, "/partners/kor/", width)
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith("search_index.json") else None)
+    page.mouse.wheel(0, 2000)
+    page.wait_for_timeout(1500)
+    assert asked == [], "the index was fetched although nobody searched"
+    page.locator("label.md-header__button[for='__search']:visible, input.md-search__input:visible").first.click()
+    assert first_hit(page, "Korean cars")[0].endswith("partners/kor/")
+    assert len(asked) == 1
+    # Arriving from a result (?h=), the page highlights the words at once: the index is fetched at load.
+    arrived = open_page(browser, site_url, "/partners/kor/?h=cars", width)
+    expect(arrived.locator("mark").first).to_be_attached(timeout=10000)
+    assert page.problems == [] and arrived.problems == []
+    page.context.close()
+    arrived.context.close()
+
+
 # -- Lighthouse -----------------------------------------------------------------------------------------
-
-
-def lighthouse(url: str) -> dict:
-    out = Path(tempfile.mkdtemp()) / "lh.json"
-    subprocess.run(
-        [
-            str(LIGHTHOUSE),
-            url,
-            "--quiet",
-            "--output=json",
-            f"--output-path={out}",
-            "--form-factor=mobile",
-            "--only-categories=performance,accessibility",
-            "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking",
-        ],
-        env={**os.environ, "CHROME_PATH": CHROMIUM},
-        capture_output=True,
-        check=False,
-        timeout=300,
-    )
-    cats = json.loads(out.read_text())["categories"]
-    return {k: round(100 * v["score"]) for k, v in cats.items()}
 
 
 @pytest.mark.parametrize("path", ["/", "/partners/kor/", "/rates/", "/compare/"])
 def test_lighthouse_mobile_scores_at_least_95(site_url, path):
-    scores = lighthouse(site_url + path)
-    for _ in range(2):  # a busy machine (the test suite itself) slows a run: the best of up to three
-        if min(scores.values()) >= 95:
-            break
-        scores = {k: max(v, w) for (k, v), w in zip(scores.items(), lighthouse(site_url + path).values(), strict=True)}
-    assert scores["performance"] >= 95 and scores["accessibility"] >= 95, scores
+    # Best of up to three runs, the later ones with the CPU slowdown calibrated to this host's measured
+    # speed, as Lighthouse's docs ask (bench/run.py, cpu_multiplier): the 2-core machine's speed halves
+    # from one minute to the next, and with it the score of the same page at the preset's fixed 4x.
+    scores = bench.lighthouse(site_url + path, ("performance", "accessibility"))
+    assert scores and scores["performance"] >= 95 and scores["accessibility"] >= 95, scores
 
 
 # -- the product look-up on real cases (issue "Product look-up") ----------------------------------------
