@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import unicodedata
 
 import pytest
 from conftest import RENDER_ALL, REPO, watched_page
@@ -161,6 +162,29 @@ def test_no_table_row_is_taller_than_a_glance(browser, site_url, path, width, re
            }).map(a => a.textContent)"""
     )
     assert broken == []
+    # Nor do dates at their hyphens ("2026-" above "02-19").
+    split = pg.evaluate(
+        """() => [...document.querySelectorAll('table')].flatMap(t => {
+             const cols = [...t.querySelectorAll('thead th')].flatMap((th, i) => th.dataset.type === 'date' ? [i] : []);
+             return [...t.querySelectorAll('tbody tr.tl-row')].flatMap(tr => cols.map(i => tr.cells[i]));
+           }).filter(td => td && td.textContent.trim()).filter(td => {
+             const r = document.createRange();
+             r.selectNodeContents(td);
+             return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size > 1;
+           }).map(td => td.textContent)"""
+    )
+    assert split == []
+    pg.context.close()
+
+
+@pytest.mark.parametrize("path", ["/agreements/", "/sources/", "/methodology/", "/data/", "/contributing/"])
+def test_the_text_takes_the_width_a_one_link_sidebar_held(browser, site_url, path):
+    """Each tab is one page: the left sidebar would hold one link to the page itself, in 250 px of a
+    desktop's width. It is hidden, and the page's text starts at the left margin."""
+    pg = open_page(browser, site_url, path)
+    left = pg.evaluate("() => document.querySelector('.md-content').getBoundingClientRect().left")
+    assert left < 60, f"{path}: the content starts {left:.0f} px from the left"
+    assert pg.problems == []
     pg.context.close()
 
 
@@ -197,6 +221,11 @@ def test_rates_ranks_every_partner_under_eo_14326(browser, site_url):
     # Brazil's 10% reciprocal, not its 50% (40% of it is another IEEPA order): the filter ranks one measure.
     assert "Syria" in names and "Iraq" in names and "Serbia" in names
     assert rates[names.index("Syria")] == 41 and rates[names.index("Brazil")] == 10
+    # Partners at the same rate are listed by name, as a reader scans them.
+    plain = [unicodedata.normalize("NFKD", n).encode("ascii", "ignore").decode().casefold() for n in names]
+    for i in range(len(rates) - 1):
+        if rates[i] == rates[i + 1]:
+            assert plain[i] <= plain[i + 1], (names[i], names[i + 1])
     assert pg.problems == []
     pg.context.close()
 

@@ -425,7 +425,8 @@ def ranking(views: Views, mode: str, day: pd.Timestamp | None, scope: str = "all
                         "rows": [top["rate_id"]],
                     }
                 )
-    return sorted(out, key=lambda r: (-r["value"], r["partner_id"]))
+    names = dict(zip(views.tables["partners"]["partner_id"], views.tables["partners"]["name"], strict=True))
+    return sorted(out, key=lambda r: (-r["value"], names[r["partner_id"]]))  # ties in the order a reader looks
 
 
 def pledge_totals(views: Views) -> pd.DataFrame:

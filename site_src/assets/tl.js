@@ -195,7 +195,7 @@
           }
           rows.push([p, x]);
         });
-        rows.sort(function (u, v) { return v[1][2] - u[1][2] || (u[0] < v[0] ? -1 : 1); });
+        rows.sort(function (u, v) { return v[1][2] - u[1][2] || (index.partners[u[0]] || u[0]).localeCompare(index.partners[v[0]] || v[0]); }); /* ties by name */
         var t = table(["Rank", "Partner", "Rate", "Set by", "Since"]);
         var shown = all ? rows : rows.slice(0, 25);
         shown.forEach(function (r, i) {
