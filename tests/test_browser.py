@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import RENDER_ALL, REPO, copy_package, set_cell, watched_page
+from conftest import RENDER_ALL, REPO, copy_package, read_rows, set_cell, watched_page
 from playwright.sync_api import expect
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -132,7 +132,11 @@ def test_axe_finds_no_serious_or_critical_violation(browser, site_url, path, sch
     pg.context.close()
 
 
-TRICKY = {"title": "Tariffs: a < b & c, \"quoted\" and 'single' 😀 שלום עולם"}
+TRICKY = {
+    "title": "Tariffs: a < b & c, \"quoted\" and 'single' 😀 שלום עולם",
+    # A name that, printed raw into <meta content="...">, would redirect every reader of the page.
+    "name": 'Korea" http-equiv="refresh" content="0;url=https://example.org/',
+}
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +147,8 @@ def tricky_site(tmp_path_factory):
     root = copy_package(tmp_path_factory.mktemp("tricky"))
     # Text a validator must accept (no HTML tags, no entities), but a careless renderer would break.
     set_cell(root, "events", 0, title=TRICKY["title"], summary="a < b & c; x > y; 'quotes' \"double\"")
+    kor = next(i for i, r in enumerate(read_rows(root, "partners")) if r["partner_id"] == "KOR")
+    set_cell(root, "partners", kor, name=TRICKY["name"])
     build(root)
     from tariff_ledger.serve import static_server
 
@@ -163,5 +169,21 @@ def test_tricky_text_renders_literally(browser, tricky_site):
     assert TRICKY["title"] in article.locator(f"#{event_id}").inner_text()
     assert "a < b & c; x > y; 'quotes' \"double\"" in article.inner_text()
     assert article.locator("script, img, b").count() == 0
+    assert pg.problems == []
+    pg.context.close()
+
+
+def test_a_name_with_quotes_stays_text_in_the_pages_head(browser, tricky_site):
+    """Names become page titles and descriptions, which the theme prints into <head> attributes."""
+    base, _ = tricky_site
+    pg = watched_page(browser, base)
+    pg.goto(f"{base}/partners/kor/")
+    pg.wait_for_timeout(1500)  # a refresh of 0 s would have left by now
+    assert pg.url == f"{base}/partners/kor/"
+    assert pg.locator("meta[http-equiv]").count() == 0
+    assert pg.title().startswith(TRICKY["name"] + ": US tariffs")
+    for sel in ('meta[name="description"]', 'meta[property="og:title"]', 'meta[name="twitter:title"]'):
+        assert TRICKY["name"] in pg.locator(sel).get_attribute("content"), sel
+    assert pg.locator("h1").first.inner_text().startswith(TRICKY["name"])
     assert pg.problems == []
     pg.context.close()

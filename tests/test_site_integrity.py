@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -142,7 +144,9 @@ def test_a_build_killed_in_render_or_export_leaves_site_and_downloads_whole(pkg,
     old = _snapshot(docs)
     # A change that reaches every partner page and every download: a later data date.
     dp = pkg / "datapackage.json"
-    dp.write_text(dp.read_text(encoding="utf-8").replace('"2026-09-30"', '"2026-10-01"'), encoding="utf-8")
+    meta = json.loads(dp.read_text(encoding="utf-8"))
+    meta["data_as_of"] = (date.fromisoformat(meta["data_as_of"]) + timedelta(days=1)).isoformat()
+    dp.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     started = time.time()

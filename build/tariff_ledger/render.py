@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 import json
 import multiprocessing
 import os
@@ -118,8 +119,18 @@ def _env() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(nl2br=nl2br, date=fmt_date, num=fmt_num, longdate=lambda d: f"{pd.Timestamp(d):%-d %B %Y}")
+    env.filters.update(
+        nl2br=nl2br, date=fmt_date, num=fmt_num, meta=meta, longdate=lambda d: f"{pd.Timestamp(d):%-d %B %Y}"
+    )
     return env
+
+
+def meta(text) -> Markup:
+    """A front-matter value (a page's title or description): MkDocs' theme templates, Material's among
+    them, print these into <title> and <meta content="..."> without escaping, so a partner's name with a
+    double quote could add attributes to the page's head. The value is HTML-escaped here, then written as
+    a YAML (JSON) string."""
+    return Markup(json.dumps(html.escape(str(text), quote=True), ensure_ascii=False))
 
 
 class Renderer(TableBuilder, CardBuilder):
