@@ -46,6 +46,14 @@ class MemoryBytecodeCache(jinja2.BytecodeCache):
         self.store[bucket.key] = bucket.bytecode_to_string()
 
 
+def _fingerprints(root: Path) -> dict[str, str] | None:
+    """The files' fingerprints, or None while one of them cannot be read (a save in progress)."""
+    try:
+        return fingerprints(root)
+    except (OSError, ValueError):
+        return None
+
+
 class Preview:
     def __init__(self, root: Path, addr: str):
         self.root, self.addr = root, addr
@@ -62,9 +70,9 @@ class Preview:
             if full:
                 forget_rendered()  # MkDocs cleans the site: every page and file is made again
             if data_changed:
-                now = fingerprints(self.root)
+                now = _fingerprints(self.root)  # None with a descriptor half saved: validate() says where
                 try:
-                    only = None if full else to_check(open_package(self.root), self.valid, now)
+                    only = None if full or now is None else to_check(open_package(self.root), self.valid, now)
                     views, renderer = generate(
                         self.root, downloads=full, incremental=True, assets_later=True, only=only
                     )
@@ -83,7 +91,7 @@ class Preview:
                 renderer.write_assets(self.root / PREVIEW_DIR)
             # The downloads are read from the files again: only if they are still the files just checked
             # (an edit saved meanwhile is checked, and exported, by the rebuild it triggers).
-            if views is not None and not full and fingerprints(self.root) == self.valid:
+            if views is not None and not full and self.valid is not None and _fingerprints(self.root) == self.valid:
                 try:
                     export_downloads(views, self.root)
                 except Exception as e:  # a file changed while it was read; the next rebuild redoes it
