@@ -127,3 +127,13 @@ def test_a_rule_with_its_dates_reversed_is_rejected(pkg):
         "not after valid_from 2026-01-02; valid_until is the first day the rule no longer holds"
     ]
     assert first["valid_from"]  # the copied row is a real rule
+
+
+def test_an_answer_splits_into_what_each_authority_adds(views):
+    """Brazil's 50% on 1 October 2025 is 10% reciprocal and 40% under another IEEPA order: a ranking
+    under one authority uses that authority's part, with the same arithmetic as the whole."""
+    a = answer(views, "BRA", "all-goods", "2025-10-01").answer
+    parts = {k: a.of_authority(k) for k in {x.authority for x in a.applies}}
+    assert {k: p.value for k, p in parts.items()} == {"ieepa-reciprocal": 10, "ieepa-other": 40}
+    assert sum(p.value for p in parts.values()) == a.value == 50
+    assert a.of_authority("section-232") is None

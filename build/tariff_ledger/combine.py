@@ -97,6 +97,12 @@ class Answer:
             return None
         return (self.ceiling or 0.0) + self.additional
 
+    def of_authority(self, authority: str) -> Answer | None:
+        """The part of this answer one authority's layers make (Brazil's 50% is 10% reciprocal and 40%
+        IEEPA-other), with the same arithmetic; None where none of its layers applies."""
+        mine = tuple(x for x in self.applies if x.authority == authority)
+        return _answer(mine, (), ()) if mine else None
+
     def key(self) -> tuple:
         """What makes two days' answers the same answer (layers, reasons and arithmetic)."""
         return (
@@ -183,11 +189,17 @@ def combine(
         for x in applies
         if x.basis == "all-in"
     )
+    return _answer(tuple(applies), tuple(sorted(excluded, key=lambda e: e[0].rate_id)), ceilings)
+
+
+def _answer(applies: tuple[Layer, ...], excluded: tuple, ceilings: tuple) -> Answer:
+    """The arithmetic of an answer: the additional layers add up; all-in layers are ceilings (the highest
+    holds); layers with no single rate are listed apart."""
     rated = [x for x in applies if x.rate is not None]
     caps = [x.rate for x in rated if x.basis == "all-in"]
     return Answer(
-        applies=tuple(applies),
-        excluded=tuple(sorted(excluded, key=lambda e: e[0].rate_id)),
+        applies=applies,
+        excluded=excluded,
         ceilings=ceilings,
         additional=float(sum(x.rate for x in rated if x.basis != "all-in")),
         ceiling=float(max(caps)) if caps else None,

@@ -878,14 +878,11 @@ class Renderer(TableBuilder, CardBuilder):
         """What each authority's layers add up to in a combined answer, for a ranking under one authority
         (Brazil's 50% is 10% reciprocal and 40% IEEPA-other): {authority: [rate, in words]}."""
         out: dict[str, list] = {}
-        for x in a.applies:
-            if x.rate is not None:
-                rate, all_in = out.get(x.authority, [0.0, False])
-                out[x.authority] = [rate + x.rate, all_in or x.basis == "all-in"]
-        return {
-            k: [r, f"{r:g}% " + ("including" if all_in else "on top of") + " the normal duty"]
-            for k, (r, all_in) in out.items()
-        }
+        for k in dict.fromkeys(x.authority for x in a.applies):
+            part = a.of_authority(k)
+            if part is not None and part.value is not None and not (part.unrated and part.value == 0):
+                out[k] = [part.value, " ".join(rate_words(part)).strip()]
+        return out
 
     def rates_json(self) -> dict[str, object]:
         """The rates tool's data, in small pieces loaded on demand: per kind of good, every partner's
