@@ -136,6 +136,8 @@ TRICKY = {
     "title": "Tariffs: a < b & c, \"quoted\" and 'single' 😀 שלום עולם",
     # A name that, printed raw into <meta content="...">, would redirect every reader of the page.
     "name": 'Korea" http-equiv="refresh" content="0;url=https://example.org/',
+    # A name that, written raw into a Markdown heading, would become a link, emphasis and attributes.
+    "md_name": "Japan [a link](https://example.org/) *bold* {: #x }",
 }
 
 
@@ -149,6 +151,8 @@ def tricky_site(tmp_path_factory):
     set_cell(root, "events", 0, title=TRICKY["title"], summary="a < b & c; x > y; 'quotes' \"double\"")
     kor = next(i for i, r in enumerate(read_rows(root, "partners")) if r["partner_id"] == "KOR")
     set_cell(root, "partners", kor, name=TRICKY["name"])
+    jpn = next(i for i, r in enumerate(read_rows(root, "partners")) if r["partner_id"] == "JPN")
+    set_cell(root, "partners", jpn, name=TRICKY["md_name"])
     build(root)
     from tariff_ledger.serve import static_server
 
@@ -185,5 +189,18 @@ def test_a_name_with_quotes_stays_text_in_the_pages_head(browser, tricky_site):
     for sel in ('meta[name="description"]', 'meta[property="og:title"]', 'meta[name="twitter:title"]'):
         assert TRICKY["name"] in pg.locator(sel).get_attribute("content"), sel
     assert pg.locator("h1").first.inner_text().startswith(TRICKY["name"])
+    assert pg.problems == []
+    pg.context.close()
+
+
+def test_a_name_with_markdown_stays_text_in_headings(browser, tricky_site):
+    base, _ = tricky_site
+    pg = watched_page(browser, base)
+    pg.goto(f"{base}/partners/jpn/")
+    heading = pg.locator("#answers")
+    assert TRICKY["md_name"] in heading.inner_text()
+    assert heading.locator("a[href^='https://example.org'], em, strong").count() == 0
+    assert pg.locator("#x").count() == 0
+    assert pg.locator(".md-content a[href^='https://example.org']").count() == 0
     assert pg.problems == []
     pg.context.close()

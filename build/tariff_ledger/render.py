@@ -13,6 +13,7 @@ import html
 import json
 import multiprocessing
 import os
+import re
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -120,9 +121,19 @@ def _env() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        nl2br=nl2br, date=fmt_date, num=fmt_num, meta=meta, longdate=lambda d: f"{pd.Timestamp(d):%-d %B %Y}"
+        nl2br=nl2br, date=fmt_date, num=fmt_num, meta=meta, md=md, longdate=lambda d: f"{pd.Timestamp(d):%-d %B %Y}"
     )
     return env
+
+
+# Python-Markdown's backslash escapes (markdown.Markdown.ESCAPED_CHARS, less ">", which HTML escaping covers).
+MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
+
+
+def md(text) -> Markup:
+    """Data text in Markdown (a heading): its Markdown punctuation backslash-escaped, so that a name such
+    as "[Korea](https://example.org)" or "Korea { #x }" stays text, then HTML-escaped."""
+    return Markup(html.escape(MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text)), quote=False))
 
 
 def meta(text) -> Markup:
