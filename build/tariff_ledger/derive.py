@@ -9,6 +9,7 @@ general rate and override only other in-quota rows. Different authorities are di
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
@@ -56,6 +57,11 @@ class Views:
 
     def partner_name(self, pid: str) -> str:
         return "all partners" if pid == "WLD" else self.names.get(pid, pid)
+
+    @functools.cached_property
+    def event_pages(self) -> dict[str, str]:
+        """Each event's page on the timeline (event_pages), worked out once for every page and feed."""
+        return event_pages(self.tables["events"])
 
 
 def _subtract(start, until, cuts):

@@ -12,8 +12,6 @@ from datetime import date, timedelta
 import pandas as pd
 from lxml import etree
 
-from .derive import event_pages
-
 ATOM = "http://www.w3.org/2005/Atom"
 
 
@@ -133,7 +131,7 @@ def scheduled_items(views, owners: set[str] | None, describe_rate, site_url: str
     ev = ev[ev["kind"].isin(["deadline", "hearing"])]
     if owners is not None:
         ev = ev[ev["partner_id"].isin(owners)]
-    pages = event_pages(t["events"])
+    pages = views.event_pages
     for e in ev.itertuples():
         items.append(
             {

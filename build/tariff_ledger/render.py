@@ -87,6 +87,12 @@ GENERATED = (
     "feed.xml",
     "calendar.ics",
 )
+# What the look-up does not know, said once: on its page and under every answer it gives.
+LOOKUP_NOT_MODELLED = (
+    'Not modelled: the normal (MFN) duty of each product (so a ceiling is shown as "including the normal'
+    ' duty"), whether a quota is still open, metal-content and US-content rules, and exemptions that depend'
+    " on the use of the goods (shown beside the answer, not applied)."
+)
 CHART_START = pd.Timestamp("2025-01-01")
 CHART_AFTER = pd.Timedelta(days=45)  # charts run a little past the data date, so the present shows
 EDITS = {
@@ -627,9 +633,9 @@ class Renderer(TableBuilder, CardBuilder):
         self.section("changelog", everything, self.changelog_page)
         self.section("feeds", everything, lambda: self.asset(self.feeds))
 
-    @functools.cached_property
+    @property
     def event_pages(self) -> dict[str, str]:
-        return derive.event_pages(self.v.tables["events"])
+        return self.v.event_pages
 
     def newest_events(self) -> pd.DataFrame:
         return self.v.tables["events"].sort_values(["date", "event_id"], ascending=[False, True])
@@ -994,6 +1000,7 @@ class Renderer(TableBuilder, CardBuilder):
             examples=[e for e in examples if e[1] in self.partner_names],
             partners=sorted(((p, n) for p, n in self.partner_names.items() if p != "WLD"), key=lambda x: x[1]),
             lists=self.v.tables["product_lists"].to_dict("records"),
+            not_modelled=LOOKUP_NOT_MODELLED,
         )
         self.asset(self.lookup_json)
 
@@ -1003,6 +1010,7 @@ class Renderer(TableBuilder, CardBuilder):
         src = self.source_records
         files["assets/generated/lookup/lists.json"] = {
             "data_as_of": fmt_date(v.as_of),
+            "not_modelled": LOOKUP_NOT_MODELLED,
             "partners": self.partner_names,
             "owners": v.owners,
             "scopes": v.pkg.enum_labels("tariff_rates", "product_scope"),

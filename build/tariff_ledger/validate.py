@@ -218,7 +218,12 @@ def _message(pkg: Package, table: Table, err) -> tuple[int, str]:
     if kind in ("unique-error", "primary-key"):
         first = re.search(r"position (\d+)", err.note or "")
         where = f" (first used on line {_line(table, int(first.group(1)))})" if first else ""
-        key = field_name or pkg.schemas[table.name]["primaryKey"][0]
+        keys = pkg.schemas[table.name]["primaryKey"]
+        if kind == "primary-key" and len(keys) > 1 and err.row_number:  # a pair (or more) is the key
+            row = table.rows[err.row_number - 2]
+            pair = " with ".join(f'{k} "{row.get(k, "")}"' for k in keys)
+            return table.column(keys[0]), f"{pair} is listed twice{where}; remove the repeated row"
+        key = field_name or keys[0]
         value = cell or table.rows[err.row_number - 2].get(key, "") if err.row_number else cell
         return table.column(key), f'{key} "{value}" is used twice{where}; give each row its own id'
     if kind == "foreign-key":

@@ -478,7 +478,7 @@
           soon.appendChild(li);
         });
         if (soon.childNodes.length) { out.appendChild(el("h3", "What is scheduled or threatened")); out.appendChild(soon); }
-        out.appendChild(para(["Not modelled: the normal (MFN) duty of the product, whether a quota is still open, metal-content and end-use rules (where the rules name a condition, such as USMCA-qualifying goods, the answer for goods that meet it is given above). Data as of " + meta.data_as_of + "."]));
+        out.appendChild(para([meta.not_modelled + " Where the rules name a condition, such as USMCA-qualifying goods, the answer for goods that meet it is given above. Data as of " + meta.data_as_of + "."]));
       }).catch(function () { out.textContent = "Could not load the look-up data."; });
     }
     var q = new URLSearchParams(location.search);

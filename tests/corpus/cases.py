@@ -518,7 +518,12 @@ CASES = [
         ("cell", "product_codes", "hts_code", "720"),
         'datasets/product_codes.csv:2:COL: hts_code "720" is not valid',
     ),
-    ("reference", "duplicate-code-in-one-list", ("append", "product_codes", {}), "datasets/product_codes.csv:LAST:1: "),
+    (
+        "reference",
+        "duplicate-code-in-one-list",
+        ("append", "product_codes", {}),
+        'datasets/product_codes.csv:LAST:1: list_id "wld-232-steel-2026-04-06-annex-i-a" with hts_code "',
+    ),
     # -- hostile metadata ------------------------------------------------------------------------------
     (
         "metadata",
