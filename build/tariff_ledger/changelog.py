@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from .diff import ResourceDiff, diff
 from .package import Package
 
+UNRELEASED = "unreleased"  # the data as it stands, changed since the latest release tag
 TAG = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 
 
@@ -91,7 +92,7 @@ def releases(pkg: Package) -> tuple[list[Release], str]:
             pending, problem = [], f"could not compare the data with {tags[-1][1]}: {e}"
         if any(not d.empty() for d in pending):
             version = pkg.version if pkg.version != tags[-1][1][1:] else ""
-            out.append(Release(version or "unreleased", "", "", entries.get(version, ""), pending, tags[-1][1]))
+            out.append(Release(version or UNRELEASED, "", "", entries.get(version, ""), pending, tags[-1][1]))
     known = {r.version for r in out}
     for version, text in entries.items():  # entries whose tag this copy lacks
         if version not in known:

@@ -551,6 +551,7 @@ class Renderer(TableBuilder, CardBuilder):
             region=self.label("partners", "region", p["region"]),
             aliases=", ".join(a.strip() for a in p["aliases"].split(";") if a.strip()),
             last_changed=self.last_changed().get(pid, ""),
+            unreleased=changelog.UNRELEASED,
             history_problem=self.releases[1],
         )
 
