@@ -56,6 +56,12 @@ def test_changelog_page_lists_two_tagged_releases_newest_first(pkg):
     assert "last changed in" in kor and "release 0.9.1" in kor
     feed = feedparser.parse((pkg / "site_src" / "feed.xml").read_bytes())
     assert not feed.bozo and any("0.9.1" in e.title for e in feed.entries)
+    # An edit after the latest tag: the partner page says its rows changed since the last release.
+    set_cell(pkg, "events", i, title="Edited after the release")
+    generate(pkg)
+    kor = (pkg / "site_src" / "partners" / "kor" / "index.md").read_text(encoding="utf-8")
+    assert "since the last release</a>" in kor
+    assert "release unreleased" not in kor
 
 
 def test_changelog_says_what_it_could_not_compare_without_history(built_site):
