@@ -19,6 +19,7 @@ PAGES = [
     "partners/wld/index.html",
     "timeline/index.html",
     "rates/index.html",
+    "rates/sectors/index.html",
     "pledges/index.html",
     "agreements/index.html",
     "sources/index.html",

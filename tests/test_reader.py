@@ -101,7 +101,7 @@ CHART_MEASURES = """
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("path", ["/", "/partners/kor/", "/partners/gbr/", "/rates/", "/compare/"])
+@pytest.mark.parametrize("path", ["/", "/partners/kor/", "/partners/gbr/", "/rates/sectors/", "/compare/"])
 def test_charts_read_at_a_glance(browser, site_url, path, width, scheme):
     pg = open_page(browser, site_url, path, width, scheme, whole=True)
     charts = pg.evaluate(CHART_MEASURES)

@@ -101,6 +101,7 @@ EDITS = {
     "home.md.j2": "datasets",
     "timeline.md.j2": "datasets/events.csv",
     "rates.md.j2": "datasets/tariff_rates.csv",
+    "sectors.md.j2": "datasets/tariff_rates.csv",
     "pledges.md.j2": "datasets/pledges.csv",
     "agreements.md.j2": "datasets/agreements.csv",
     "sources.md.j2": "datasets/sources.csv",
@@ -834,6 +835,10 @@ class Renderer(TableBuilder, CardBuilder):
         scopes = v.pkg.enum_labels("tariff_rates", "product_scope")
         shipment = set(v.pkg.field("tariff_rates", "product_scope").get("shipmentScopes", []))
         used = set(v.tables["tariff_rates"]["product_scope"])
+        sectors = self.sector_charts()
+        # The charts have a page of their own: drawn on /rates/, they made the tool's page slow to start.
+        self.at("rates/sectors/index.md")
+        self.write("rates/sectors/index.md", "sectors.md.j2", sectors=sectors)
         self.at("rates/index.md")
         self.write(
             "rates/index.md",
@@ -844,7 +849,7 @@ class Renderer(TableBuilder, CardBuilder):
             partners=sorted(((p, n) for p, n in self.partner_names.items() if p != "WLD"), key=lambda x: x[1]),
             scopes=[(s, lab) for s, lab in scopes.items() if s in used and s not in shipment],
             authorities=v.pkg.enum_labels("tariff_rates", "authority"),
-            sectors=self.sector_charts(),
+            sectors=[(c["id"], c["title"]) for c in sectors],
         )
         self.asset(self.rates_json)
 
