@@ -96,6 +96,13 @@ def rate_words(a: Answer | None) -> tuple[str, str]:
 class CardBuilder:
     """Needs the Renderer's views, labels, partner names, base path and source records."""
 
+    def condition_name(self, condition: str) -> str:
+        """A condition of the goods in words: a rule's condition, or goods entered within a quota (a
+        rate basis, which the answers treat as a condition)."""
+        if condition == IN_QUOTA:
+            return self.label("tariff_rates", "rate_basis", condition)
+        return self.label("combination_rules", "condition", condition)
+
     v: Views
     base: str
     partner_names: dict
@@ -195,7 +202,7 @@ class CardBuilder:
                 alt = derive.answer_on(self.v, pid, scope, on, c)
                 if alt is not None and alt.answer.key() != a.key():
                     r, b = rate_words(alt.answer)
-                    name = "Within the quota" if c == IN_QUOTA else self.label("combination_rules", "condition", c)
+                    name = self.condition_name(c)
                     line.conditions.append((name, f"{r} {b}".strip()))
             if scope == "all-goods" or a.applies or line.next or line.threats:
                 lines.append(line)

@@ -23,7 +23,6 @@ from markupsafe import Markup
 
 from . import changelog, charts, derive, feeds
 from .cards import AUTHORITY_SLOT, SLOT_LABEL, CardBuilder, day, pct, rate_words
-from .combine import IN_QUOTA
 from .coverage import coverage
 from .derive import Views
 from .tables import TableBuilder, fmt_date, fmt_num, nl2br
@@ -1058,7 +1057,7 @@ class Renderer(TableBuilder, CardBuilder):
             conditions = {}
             for c in v.conditions.get(pid, []):
                 alt = {k: a for (k, cc), a in made.items() if cc == c}
-                name = "Within the quota" if c == IN_QUOTA else self.label("combination_rules", "condition", c)
+                name = self.condition_name(c)
                 conditions[name] = {k: a for k, a in alt.items() if a != answers.get(k)}
             every = [*answers.values(), *(a for alt in conditions.values() for a in alt.values())]
             used = {rid for a in every for p in a for rid in (*p[5], *(x[0] for x in p[6]))}

@@ -137,7 +137,7 @@
               seen[rid] = true;
               n++;
               row(t, [link(index.partners[r.partner] || r.partner, site + "partners/" + r.partner.toLowerCase() + "/"),
-                      r.rate === null ? "no single rate" : r.rate + "%", link(r.name, site + r.href.replace(/^(\.\.\/)+/, ""), r.source_title),
+                      r.rate === null ? "no single rate" : r.rate + "%", link(r.name, site + r.href, r.source_title),
                       index.scopes[r.scope] || r.scope, r.announced, r.from || ""],
                   ["Partner", "Rate", "Measure", "Goods", "Stated on", "From"]);
             });
@@ -162,13 +162,13 @@
             var set = el("span"), not = el("span");
             p[5].forEach(function (rid, i) {
               if (i) set.appendChild(document.createTextNode(" + "));
-              set.appendChild(link(d.rates[rid].name, site + d.rates[rid].href.replace(/^(\.\.\/)+/, "").replace(/^#/, "partners/" + pid.toLowerCase() + "/#"), d.rates[rid].source_title));
+              set.appendChild(link(d.rates[rid].name, site + d.rates[rid].href, d.rates[rid].source_title));
             });
             p[6].forEach(function (x, i) {
               var r = d.rates[x[0]], why = d.rules[x[1]];
               if (i) not.appendChild(document.createTextNode("; "));
               not.appendChild(document.createTextNode((r.rate === null ? "" : r.rate + "% ") + r.name + ": "));
-              not.appendChild(link(why.text, site + why.href.replace(/^(\.\.\/)+/, ""), why.title));
+              not.appendChild(link(why.text, site + why.href, why.title));
             });
             n++;
             row(t, [link(index.scopes[sc] || sc, site + "partners/" + pid.toLowerCase() + "/#" + sc), p[3] + (p[4] ? " " + p[4] : ""), set, p[0], not],
