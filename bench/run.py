@@ -303,7 +303,7 @@ def lighthouse(url: str, categories: tuple[str, ...], want: int = 95, runs: int 
     if not cli.exists():
         return None
     best: dict = {}
-    trace: list[tuple[float, float]] = []
+    trace: list[tuple[float, float, dict]] = []
     multiplier = 4.0
     for _ in range(runs):
         out = Path(tempfile.mkdtemp()) / "lh.json"
@@ -326,14 +326,14 @@ def lighthouse(url: str, categories: tuple[str, ...], want: int = 95, runs: int 
         if scores and (not best or min(scores.values()) > min(best.values())):
             best = scores  # the best run as a whole: all its scores come from one run
         index = report.get("environment", {}).get("benchmarkIndex")
-        trace.append((round(multiplier, 2), index))
+        trace.append((round(multiplier, 2), index, scores))
         if best and min(best.values()) >= want:
             break
         if index:
             multiplier = cpu_multiplier(index)
     if not best:
         return None
-    return {**best, "runs": [{"cpu_multiplier": m, "benchmark_index": i} for m, i in trace]}
+    return {**best, "runs": [{"cpu_multiplier": m, "benchmark_index": i, **sc} for m, i, sc in trace]}
 
 
 def preview_latency(work: Path) -> float:
