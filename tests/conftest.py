@@ -3,6 +3,7 @@ build of the real data for the tests that read the site."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import shutil
 import threading
@@ -139,3 +140,16 @@ def watched_page(browser, base, **context_args):
     )
     pg.on("dialog", lambda d: (pg.problems.append(f"dialog: {d.message}"), d.dismiss()))
     return pg
+
+
+@contextlib.contextmanager
+def reading(browser, base, path, **context_args):
+    """A watched page at `path`, loaded; on leaving, it must have met no problem, and it is closed."""
+    pg = watched_page(browser, base, **context_args)
+    try:
+        pg.goto(base + path)
+        pg.wait_for_load_state("networkidle")
+        yield pg
+        assert pg.problems == []
+    finally:
+        pg.context.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import RENDER_ALL, REPO, copy_package, read_rows, set_cell, watched_page
+from conftest import RENDER_ALL, REPO, copy_package, read_rows, reading, set_cell, watched_page
 from playwright.sync_api import expect
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -167,42 +167,32 @@ def tricky_site(tmp_path_factory):
 def test_tricky_text_renders_literally(browser, tricky_site):
     base, root = tricky_site
     event_id, day = (root / "datasets" / "events.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[:2]
-    pg = watched_page(browser, base)
-    pg.goto(f"{base}/timeline/{day[:7]}/")
-    pg.wait_for_load_state("networkidle")
-    article = pg.locator(f"article.tl-event:has(#{event_id})")
-    assert article.count() == 1
-    assert TRICKY["title"] in article.locator(f"#{event_id}").inner_text()
-    assert "a < b & c; x > y; 'quotes' \"double\"" in article.inner_text()
-    assert article.locator("script, img, b").count() == 0
-    assert pg.problems == []
-    pg.context.close()
+    with reading(browser, base, f"/timeline/{day[:7]}/") as pg:
+        article = pg.locator(f"article.tl-event:has(#{event_id})")
+        assert article.count() == 1
+        assert TRICKY["title"] in article.locator(f"#{event_id}").inner_text()
+        assert "a < b & c; x > y; 'quotes' \"double\"" in article.inner_text()
+        assert article.locator("script, img, b").count() == 0
 
 
 def test_a_name_with_quotes_stays_text_in_the_pages_head(browser, tricky_site):
     """Names become page titles and descriptions, which the theme prints into <head> attributes."""
     base, _ = tricky_site
-    pg = watched_page(browser, base)
-    pg.goto(f"{base}/partners/kor/")
-    pg.wait_for_timeout(1500)  # a refresh of 0 s would have left by now
-    assert pg.url == f"{base}/partners/kor/"
-    assert pg.locator("meta[http-equiv]").count() == 0
-    assert pg.title().startswith(TRICKY["name"] + ": US tariffs")
-    for sel in ('meta[name="description"]', 'meta[property="og:title"]', 'meta[name="twitter:title"]'):
-        assert TRICKY["name"] in pg.locator(sel).get_attribute("content"), sel
-    assert pg.locator("h1").first.inner_text().startswith(TRICKY["name"])
-    assert pg.problems == []
-    pg.context.close()
+    with reading(browser, base, "/partners/kor/") as pg:
+        pg.wait_for_timeout(1500)  # a refresh of 0 s would have left by now
+        assert pg.url == f"{base}/partners/kor/"
+        assert pg.locator("meta[http-equiv]").count() == 0
+        assert pg.title().startswith(TRICKY["name"] + ": US tariffs")
+        for sel in ('meta[name="description"]', 'meta[property="og:title"]', 'meta[name="twitter:title"]'):
+            assert TRICKY["name"] in pg.locator(sel).get_attribute("content"), sel
+        assert pg.locator("h1").first.inner_text().startswith(TRICKY["name"])
 
 
 def test_a_name_with_markdown_stays_text_in_headings(browser, tricky_site):
     base, _ = tricky_site
-    pg = watched_page(browser, base)
-    pg.goto(f"{base}/partners/jpn/")
-    heading = pg.locator("#answers")
-    assert TRICKY["md_name"] in heading.inner_text()
-    assert heading.locator("a[href^='https://example.org'], em, strong").count() == 0
-    assert pg.locator("#x").count() == 0
-    assert pg.locator(".md-content a[href^='https://example.org']").count() == 0
-    assert pg.problems == []
-    pg.context.close()
+    with reading(browser, base, "/partners/jpn/") as pg:
+        heading = pg.locator("#answers")
+        assert TRICKY["md_name"] in heading.inner_text()
+        assert heading.locator("a[href^='https://example.org'], em, strong").count() == 0
+        assert pg.locator("#x").count() == 0
+        assert pg.locator(".md-content a[href^='https://example.org']").count() == 0

@@ -96,13 +96,6 @@ def rate_words(a: Answer | None) -> tuple[str, str]:
 class CardBuilder:
     """Needs the Renderer's views, labels, partner names, base path and source records."""
 
-    def condition_name(self, condition: str) -> str:
-        """A condition of the goods in words: a rule's condition, or goods entered within a quota (a
-        rate basis, which the answers treat as a condition)."""
-        if condition == IN_QUOTA:
-            return self.label("tariff_rates", "rate_basis", condition)
-        return self.label("combination_rules", "condition", condition)
-
     v: Views
     base: str
     partner_names: dict
@@ -110,6 +103,13 @@ class CardBuilder:
 
     def label(self, resource: str, column: str, value: str) -> str:  # provided by TableBuilder
         raise NotImplementedError
+
+    def condition_name(self, condition: str) -> str:
+        """A condition of the goods in words: a rule's condition, or goods entered within a quota (a
+        rate basis, which the answers treat as a condition)."""
+        if condition == IN_QUOTA:
+            return self.label("tariff_rates", "rate_basis", condition)
+        return self.label("combination_rules", "condition", condition)
 
     def row_href(self, resource: str, row_id: str, owner: str, pid: str) -> str:
         """Where a row is shown: on its owner's partner page, anchored by its id (a path, not a bare

@@ -431,8 +431,7 @@ def ranking(views: Views, mode: str, day: pd.Timestamp | None, scope: str = "all
                         "rows": [top["rate_id"]],
                     }
                 )
-    names = dict(zip(views.tables["partners"]["partner_id"], views.tables["partners"]["name"], strict=True))
-    return sorted(out, key=lambda r: (-r["value"], names[r["partner_id"]]))  # ties in the order a reader looks
+    return sorted(out, key=lambda r: (-r["value"], views.names[r["partner_id"]]))  # ties: by name, as a reader looks
 
 
 def pledge_totals(views: Views) -> pd.DataFrame:

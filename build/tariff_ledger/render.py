@@ -634,10 +634,6 @@ class Renderer(TableBuilder, CardBuilder):
         self.section("changelog", everything, self.changelog_page)
         self.section("feeds", everything, lambda: self.asset(self.feeds))
 
-    @property
-    def event_pages(self) -> dict[str, str]:
-        return self.v.event_pages
-
     def newest_events(self) -> pd.DataFrame:
         return self.v.tables["events"].sort_values(["date", "event_id"], ascending=[False, True])
 
@@ -816,7 +812,7 @@ class Renderer(TableBuilder, CardBuilder):
                             e.partner_id,
                             e.kind,
                             e.title,
-                            self.event_pages[e.event_id].removeprefix("timeline/").rstrip("/"),
+                            self.v.event_pages[e.event_id].removeprefix("timeline/").rstrip("/"),
                         ]
                         for e in ev.itertuples()
                     ],
@@ -901,8 +897,8 @@ class Renderer(TableBuilder, CardBuilder):
         (Brazil's 50% is 10% reciprocal and 40% IEEPA-other): {authority: [rate, in words]}."""
         out: dict[str, list] = {}
         for k in dict.fromkeys(x.authority for x in a.applies):
-            part = a.of_authority(k)
-            if part is not None and part.value is not None and not (part.unrated and part.value == 0):
+            part = a.of_authority(k)  # never None: k is the authority of a layer that applies
+            if not (part.unrated and part.value == 0):  # not only fees with no single rate
                 out[k] = [part.value, " ".join(rate_words(part)).strip()]
         return out
 
@@ -1335,7 +1331,7 @@ class Renderer(TableBuilder, CardBuilder):
             return [
                 {
                     "id": f"{site}timeline/{e.date:%Y-%m}/#{e.event_id}",  # stable, whatever the page
-                    "url": f"{site}{self.event_pages[e.event_id]}#{e.event_id}",
+                    "url": f"{site}{self.v.event_pages[e.event_id]}#{e.event_id}",
                     "title": f"{fmt_date(e.date)}: {e.title} ({v.partner_name(e.partner_id)})",
                     "updated": fmt_date(e.date),
                     "summary": e.summary,

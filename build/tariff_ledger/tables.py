@@ -64,15 +64,14 @@ class Table:
 
 
 class TableBuilder:
-    """Builds the site's tables; the Renderer sets `v`, `base`, `labels`, `partner_names`, `source_records`
-    and `event_pages`."""
+    """Builds the site's tables; the Renderer sets `v`, `base`, `labels`, `partner_names` and
+    `source_records`."""
 
     v: Views
     base: str
     labels: dict
     partner_names: dict
     source_records: dict
-    event_pages: dict
 
     def label(self, resource: str, column: str, value: str) -> str:
         return self.labels.get((resource, column), {}).get(value, value)
@@ -159,7 +158,7 @@ class TableBuilder:
                 "notes": e.notes,
                 "source": self.source_cell(e.source_id),
                 "source2": self.source_cell(e.second_source_id),
-                "page": self.event_pages[e.event_id],
+                "page": self.v.event_pages[e.event_id],
             }
             for e in events.itertuples()
         ]
