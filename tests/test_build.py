@@ -83,6 +83,7 @@ def test_zensical_builds_the_same_config(pkg):
 
 
 def test_serve_previews_and_re_renders_after_an_edit(pkg):
+    import http.client
     import os
     import signal
     import socket
@@ -106,7 +107,7 @@ def test_serve_previews_and_re_renders_after_an_edit(pkg):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
                 return r.read().decode("utf-8")
-        except OSError:
+        except (OSError, http.client.HTTPException):  # down, or the page was being rewritten mid-read
             return ""
 
     def wait_for(text, seconds):
