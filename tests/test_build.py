@@ -55,6 +55,18 @@ def test_published_package_is_valid_under_the_real_frictionless(built_site):
     assert run.returncode == 0, run.stdout[-2000:]
 
 
+def test_a_mkdocs_warning_fails_the_build_and_keeps_the_site(pkg, capsys):
+    # MkDocs runs in its own process, started before the pages are written; --strict still holds.
+    assert main(["--root", str(pkg), "build"]) == 0
+    index = (pkg / "site" / "index.html").read_bytes()
+    (pkg / "site_src" / "stray.md").write_text("# Stray\n\n[a page that is not there](nowhere.md)\n")
+    assert main(["--root", str(pkg), "build"]) == 1
+    err = capsys.readouterr().err
+    assert "mkdocs build failed" in err and "nowhere.md" in err
+    assert (pkg / "site" / "index.html").read_bytes() == index
+    assert not list(pkg.glob("site.tmp-*"))
+
+
 def test_build_is_atomic_on_invalid_data(pkg, capsys):
     assert main(["--root", str(pkg), "build"]) == 0
     site = pkg / "site"

@@ -53,6 +53,22 @@ def test_korean_cars_on_the_data_date(views):
     assert row["effective_from"] == pd.Timestamp("2025-12-04") and row["retroactive_to"] == pd.Timestamp("2025-11-01")
 
 
+def test_the_forced_labor_tariff_spares_only_the_section_232_goods_its_note_lists(views):
+    # U.S. note 52(f) lists headings (metals, vehicles and parts, wood, semiconductors; patented
+    # pharmaceuticals only from 31 July 2026), not every Section 232 good: drones still pay it.
+    def authorities(pid, scope, day):
+        a = answer(views, pid, scope, day).answer
+        return {views.rate_records[x.rate_id]["authority"] for x in a.applies}
+
+    assert authorities("VNM", "steel", "2026-10-01") == {"section-232"}
+    assert authorities("VNM", "drones", "2026-10-01") == {"section-232", "section-301"}
+    assert authorities("KOR", "pharmaceuticals", "2026-07-28") == {"section-301"}  # before any 232 duty
+    assert authorities("KOR", "pharmaceuticals", "2026-08-05") == {"section-232"}
+    # The Brazil action's note lists the same headings: Brazilian drones pay 25% + 25% + 12.5%.
+    brazil = answer(views, "BRA", "drones", "2026-10-01").answer
+    assert brazil.value == 62.5 and not brazil.excluded
+
+
 def test_korean_cars_under_section_122_did_not_pay_the_surcharge(views):
     a = answer(views, "KOR", "autos", "2026-03-01").answer
     assert a.value == 15

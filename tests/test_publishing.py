@@ -113,6 +113,29 @@ def test_data_page_cites_version_and_data_as_of(built_site):
     assert f"version = {{{meta['version']}}}" in text and f"note = {{Data as of {meta['data_as_of']}}}" in text
 
 
+def test_data_page_gives_the_size_and_checksum_of_each_published_file(built_site):
+    # The build makes the downloads while MkDocs runs and fills their figures into the built page.
+    import hashlib
+
+    data = built_site / "data"
+    page = (data / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(
+        r'<tr><td><a href="([^"]+)">[^<]+</a></td><td>[^<]*</td><td data-sort="(\d+)">([\d,]+)</td>', page
+    )
+    listed = {name for name, _, _ in rows}
+    assert listed == {p.name for p in data.iterdir() if p.is_file() and p.name != "index.html"}
+    for name, sort, shown in rows:
+        body = (data / name).read_bytes()
+        assert int(sort) == len(body) and shown == f"{len(body):,}", name
+        if name != "manifest.json":
+            assert f"{name}</a>" in page and f"<code>{hashlib.sha256(body).hexdigest()[:16]}…</code>" in page, name
+    assert "@@tl-" not in page and "@@tl-" not in (data.parent / "search" / "search_index.json").read_text()
+    # The docs dir holds the same downloads and a /data/ page with the same figures.
+    docs = built_site.parent / "site_src" / "data"
+    assert all((docs / name).read_bytes() == (data / name).read_bytes() for name in listed)
+    assert f"{len((data / 'tariff-ledger.xlsx').read_bytes()):,}" in (docs / "index.md").read_text(encoding="utf-8")
+
+
 def test_workflows_pass_actionlint(tmp_path):
     workflows = sorted((REPO / ".github" / "workflows").glob("*.yml"))
     assert {w.name for w in workflows} >= {"pull-request.yml", "pages.yml", "links.yml"}

@@ -217,25 +217,35 @@ class Period:
 
 
 def history(
-    layers: list[Layer], rules: list[Rule], keys: list[tuple], since: pd.Timestamp, end: pd.Timestamp
+    layers: list[Layer],
+    rules: list[Rule],
+    keys: list[tuple],
+    since: pd.Timestamp,
+    end: pd.Timestamp,
+    memo: dict | None = None,
 ) -> dict[tuple, list[Period]]:
     """For each key in `keys` (the arguments of combine after the rules: product scope or scopes,
     condition, and product-list exemptions), the combined answer as a step function from `since`
     to `end`: one period per distinct answer. Each is evaluated only on the days something that can
     change it changes: a layer on these goods (or on all goods) starts or ends, or a rule on one of their
-    layers starts or ends."""
+    layers starts or ends.
+
+    `memo` may be shared by calls for several partners: the same rows in force under the same rules give
+    the same answer, whoever the partner (a row id names one row, and so its layer; combine reads neither
+    the day nor the layer's dates)."""
     # The rules holding over each span between two rule dates, indexed once.
     edges = sorted({d for r in rules for d in (r.valid_from, r.valid_until)})
-    spans: dict[int, RuleIndex] = {}
+    spans: dict[int, tuple[RuleIndex, tuple[str, ...]]] = {}
 
-    def span_of(day: pd.Timestamp) -> int:
+    def span_of(day: pd.Timestamp) -> tuple[RuleIndex, tuple[str, ...]]:
         i = bisect.bisect_right(edges, day)
         if i not in spans:
-            spans[i] = RuleIndex.of([r for r in rules if r.holds(day)])
-        return i
+            holding = [r for r in rules if r.holds(day)]
+            spans[i] = (RuleIndex.of(holding), tuple(r.rule_id for r in holding))
+        return spans[i]
 
     out: dict[tuple[str, str], list[Period]] = {}
-    memo: dict[tuple, Answer] = {}  # the same layers and rules give the same answer, whatever the day
+    memo = {} if memo is None else memo  # the same layers and rules give the same answer, whatever the day
     for key in keys:
         goods = (key[0],) if isinstance(key[0], str) else key[0]
         mine = [x for x in layers if x.scope in goods or x.scope == "all-goods"]
@@ -255,18 +265,18 @@ def history(
         periods: list[Period] = []
         for day, nxt in zip(days, [*days[1:], end], strict=True):
             now = [x for x in mine if x.start <= day < x.until]
-            span = span_of(day)
+            index, holding = span_of(day)
             args = key
             if len(key) > 2 and key[2]:  # an exemption from a layer not in force that day changes nothing
                 args = (
                     *key[:2],
                     tuple(e for e in key[2] if any(x.authority == e[0] and e[1] in ("", x.measure) for x in now)),
                 )
-            k = (tuple(x.rate_id for x in now), span, args)
+            k = (tuple(x.rate_id for x in now), holding, args)
             if k not in memo:
-                memo[k] = combine(now, spans[span], *args)
+                memo[k] = combine(now, index, *args)
             answer = memo[k]
-            if periods and periods[-1].answer.key() == answer.key():
+            if periods and (periods[-1].answer is answer or periods[-1].answer.key() == answer.key()):
                 periods[-1] = Period(periods[-1].start, nxt, periods[-1].answer)
             else:
                 periods.append(Period(day, nxt, answer))

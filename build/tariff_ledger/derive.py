@@ -64,12 +64,32 @@ class Views:
         return event_pages(self.tables["events"])
 
 
-def _subtract(start, until, cuts):
-    """The parts of [start, until) not covered by any interval in cuts."""
-    parts = [(start, until)]
-    for c0, c1 in cuts:
-        parts = [piece for a, b in parts for piece in ((a, min(b, c0)), (max(a, c1), b)) if piece[0] < piece[1]]
-    return parts
+class _Covered:
+    """Disjoint periods, kept sorted and merged: what more specific or corrected rows of one layer took."""
+
+    def __init__(self):
+        self.starts: list = []
+        self.untils: list = []
+
+    def free(self, start, until) -> list[tuple]:
+        """The parts of [start, until) not covered (only the periods that overlap it are looked at)."""
+        parts, i, at = [], bisect.bisect_right(self.untils, start), start
+        while i < len(self.starts) and self.starts[i] < until:
+            if self.starts[i] > at:
+                parts.append((at, self.starts[i]))
+            at = max(at, self.untils[i])
+            i += 1
+        if at < until:
+            parts.append((at, until))
+        return parts
+
+    def take(self, start, until) -> None:
+        i = bisect.bisect_left(self.untils, start)  # the first period that touches or follows it
+        j = i
+        while j < len(self.starts) and self.starts[j] <= until:
+            start, until = min(start, self.starts[j]), max(until, self.untils[j])
+            j += 1
+        self.starts[i:j], self.untils[i:j] = [start], [until]
 
 
 def resolve_segments(tables: dict[str, pd.DataFrame]) -> list[Segment]:
@@ -93,14 +113,15 @@ def resolve_segments(tables: dict[str, pd.DataFrame]) -> list[Segment]:
     segments: list[Segment] = []
     for p in tables["partners"].itertuples():
         chain = [p.partner_id] + ([p.member_of] if p.member_of else []) + (["WLD"] if p.partner_id != "WLD" else [])
-        covered: dict[tuple, list] = {}  # layer -> periods already taken by more specific or corrected rows
+        covered: dict[tuple, _Covered] = {}  # layer -> periods already taken by more specific or corrected rows
         for via in chain:
             for _, layer, start, until, rate_id in by_partner.get(via, []):
-                for a, b in _subtract(start, until, covered.get(layer, [])):
+                taken = covered.setdefault(layer, _Covered())
+                for a, b in taken.free(start, until):
                     segments.append(Segment(p.partner_id, rate_id, a, b, via))
                 # Rows of one partner and layer never overlap (a validation rule), so what a row takes
                 # only ever cuts rows of less specific partners, or the rows a correction replaced.
-                covered.setdefault(layer, []).append((start, until))
+                taken.take(start, until)
     return segments
 
 
@@ -145,6 +166,7 @@ def combined_answers(views: Views) -> None:
     quota_of = set(rates.loc[rates["rate_basis"] == IN_QUOTA, "partner_id"])
     views.owners = chain(t["partners"])
     done: dict[tuple, dict] = {}
+    memo: dict = {}  # combined answers shared by all partners (combine.history)
     for pid, owners in views.owners.items():
         layers = []
         for s in views.by_partner.get(pid, []):
@@ -176,7 +198,7 @@ def combined_answers(views: Views) -> None:
         # Partners with the same layers and rules (the EU's members) have the same answers: made once.
         sig = (tuple(keys), layer_signature(layers), tuple(r.rule_id for r in mine))
         if sig not in done:
-            done[sig] = history(layers, mine, keys, ANSWERS_FROM, END_OF_TIME)
+            done[sig] = history(layers, mine, keys, ANSWERS_FROM, END_OF_TIME, memo)
         for (scope, c), periods in done[sig].items():
             views.answers[(pid, scope, c)] = periods
 
@@ -194,6 +216,7 @@ class ProductLists:
     signatures: list[tuple[str, ...]]
     code_signature: dict[str, int]  # every code a list gives -> its signature
     cache: dict = field(default_factory=dict)
+    memo: dict = field(default_factory=dict)  # combined answers shared by all partners (combine.history)
 
 
 def product_lists(tables: dict[str, pd.DataFrame]) -> ProductLists:
@@ -263,7 +286,7 @@ def product_answers(
         return cache[sig]
     combos = product_combos(lists, owners)
     keys = [(scopes or ("all-goods",), c, exempt) for scopes, exempt in sorted(combos) for c in conditions]
-    found = history(layers, rules, keys, ANSWERS_FROM, END_OF_TIME)
+    found = history(layers, rules, keys, ANSWERS_FROM, END_OF_TIME, lists.memo)
     out = {  # in a fixed order: the look-up's files number the answers' periods in this order
         (product_key(scopes, exempt), c): found[(scopes or ("all-goods",), c, exempt)]
         for scopes, exempt in sorted(combos)
@@ -278,21 +301,21 @@ def pending_stated(rates: pd.DataFrame) -> set[str]:
     """Threatened and announced rows that no later decision on the same partner, authority, measure and
     scope has overtaken (a later row announced or taking effect, or the layer's end: a threat to raise a
     struck-down tariff is moot). These are the next steps and the live threats."""
-    acted: dict[tuple, list[tuple]] = {}
+    # Per layer, the two rows decided or ended last (the latest other than a row itself is then at hand).
+    latest: dict[tuple, list[tuple]] = {}
     for r in rates[rates["stage"] != "threatened"].itertuples():
         decided = r.announced_on if not pd.isna(r.announced_on) else r.effective_from
-        acted.setdefault((r.partner_id, r.authority, r.measure, r.product_scope), []).append(
-            (r.rate_id, decided, r.ended_on)
-        )
+        days = [d for d in (decided, r.ended_on) if not pd.isna(d)]
+        if days:
+            top = latest.setdefault((r.partner_id, r.authority, r.measure, r.product_scope), [])
+            top.append((max(days), r.rate_id))
+            top.sort(reverse=True)
+            del top[2:]
     out = set()
     for r in rates[rates["stage"] != "enacted"].itertuples():
-        later = [
-            rid
-            for rid, decided, ended in acted.get((r.partner_id, r.authority, r.measure, r.product_scope), [])
-            if rid != r.rate_id
-            and ((not pd.isna(decided) and decided > r.announced_on) or (not pd.isna(ended) and ended > r.announced_on))
-        ]
-        if not later:
+        top = latest.get((r.partner_id, r.authority, r.measure, r.product_scope), [])
+        later = next((day for day, rid in top if rid != r.rate_id), None)
+        if later is None or pd.isna(r.announced_on) or not later > r.announced_on:
             out.add(r.rate_id)
     return out
 
@@ -363,12 +386,13 @@ def partner_rows(views: Views) -> pd.DataFrame:
     threatened = threatened.groupby("partner_id")["rate_pct"].max()
     events = t["events"]["partner_id"].value_counts()
     deals = agreements.groupby("partner_id").size()
-    whole = pledges[pledges["part_of"] == ""]
+    whole = pledges[(pledges["part_of"] == "") & (pledges["amount_basis"] == "total")]
+    pledged = whole.groupby("partner_id")["amount_usd_bn"].sum()
+    rate_rows = rates["partner_id"].value_counts()
     rows = []
     for p in t["partners"].itertuples():
         own = [o for o in (p.partner_id, p.member_of) if o]
         now = answer_on(views, p.partner_id, "all-goods", views.as_of)
-        mine = whole[whole["partner_id"] == p.partner_id]
         rows.append(
             {
                 "partner_id": p.partner_id,
@@ -382,9 +406,9 @@ def partner_rows(views: Views) -> pd.DataFrame:
                 "rate_april": max((float(april[o]) for o in own if o in april), default=None),
                 "threatened_max": max((float(threatened[o]) for o in own if o in threatened), default=None),
                 "deal_count": int(sum(deals.get(o, 0) for o in own)),
-                "pledged_total_usd_bn": float(mine.loc[mine["amount_basis"] == "total", "amount_usd_bn"].sum()),
+                "pledged_total_usd_bn": float(pledged.get(p.partner_id, 0.0)),
                 "events": int(events.get(p.partner_id, 0)),
-                "rate_rows": int((rates["partner_id"] == p.partner_id).sum()),
+                "rate_rows": int(rate_rows.get(p.partner_id, 0)),
             }
         )
     return pd.DataFrame(rows)

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from openpyxl import Workbook
 
 from .package import RESOURCES, Package
 from .rules import FORMULA_START
@@ -127,6 +126,8 @@ def write_sqlite(pkg: Package, out: Path) -> None:
 def write_excel(pkg: Package, out: Path) -> None:
     """A sheet per resource and a columns sheet, written row by row (openpyxl's write-only mode). Every
     text cell is spreadsheet-safe, so none can start a formula."""
+    from openpyxl import Workbook  # imported here: the build makes the workbook while MkDocs runs
+
     wb = Workbook(write_only=True)
     about = wb.create_sheet("columns")
     about.append(["resource", "column", "type", "required", "allowed values", "description"])
@@ -216,34 +217,59 @@ def manifest(pkg: Package, out: Path) -> dict:
     return m
 
 
+PACKAGE_FILES = ("datapackage.json", "tariff-ledger.sqlite", "tariff-ledger.xlsx", "tariff-ledger.zip")
+
+
+def download_names() -> list[str]:
+    """Every file the export makes, in the manifest's order (manifest.json itself apart)."""
+    return sorted([f"{n}.{ext}" for n in RESOURCES for ext in ("csv", "json", "parquet")] + list(PACKAGE_FILES))
+
+
+def make(pkg: Package, work: Path) -> dict:
+    """Write every download and the manifest into the folder `work`; return the manifest."""
+    work.mkdir(parents=True, exist_ok=True)
+    for name in RESOURCES:
+        write_csv(pkg, name, work)
+        write_json(pkg, name, work)
+        write_parquet(pkg, name, work)
+    (work / "datapackage.json").write_text(
+        json.dumps(published_descriptor(pkg), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    write_sqlite(pkg, work)
+    write_excel(pkg, work)
+    write_zip(work, ["datapackage.json"] + [f"{n}.csv" for n in RESOURCES])
+    return manifest(pkg, work)
+
+
+def prune(folder: Path) -> None:
+    """Drop every file in `folder` that is neither a download nor the page (index.md or index.html)."""
+    keep = {*download_names(), "manifest.json", "index.md", "index.html"}
+    for old in folder.iterdir():
+        if old.is_file() and old.name not in keep:
+            old.unlink()
+
+
+def install(work: Path, out: Path) -> None:
+    """Copy the downloads made in `work` into `out`, only those that changed, each in one atomic step;
+    drop any other file there but the page."""
+    out.mkdir(parents=True, exist_ok=True)
+    prune(out)
+    for name in [*download_names(), "manifest.json"]:
+        data = (work / name).read_bytes()
+        target = out / name
+        if target.exists() and target.read_bytes() == data:
+            continue
+        tmp_target = target.with_name(f".{name}.tmp-{os.getpid()}")
+        tmp_target.write_bytes(data)
+        tmp_target.replace(target)  # atomic: readers see the old file or the new one
+
+
 def export(pkg: Package, out: Path) -> dict:
     """Write every download into `out` (the docs dir's data/ folder); return the manifest.
 
     Files are made aside and then only the changed ones are copied in, so a preview server watching
     the docs dir never sees a half-written database or a missing file."""
     with tempfile.TemporaryDirectory(prefix="tl-export-") as tmp:
-        work = Path(tmp)
-        for name in RESOURCES:
-            write_csv(pkg, name, work)
-            write_json(pkg, name, work)
-            write_parquet(pkg, name, work)
-        (work / "datapackage.json").write_text(
-            json.dumps(published_descriptor(pkg), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        write_sqlite(pkg, work)
-        write_excel(pkg, work)
-        write_zip(work, ["datapackage.json"] + [f"{n}.csv" for n in RESOURCES])
-        result = manifest(pkg, work)
-        out.mkdir(parents=True, exist_ok=True)
-        made = {p.name for p in work.iterdir()}
-        for old in out.iterdir():
-            if old.is_file() and old.name not in made and old.name != "index.md":
-                old.unlink()
-        for f in sorted(work.iterdir()):
-            data = f.read_bytes()
-            target = out / f.name
-            if not target.exists() or target.read_bytes() != data:
-                tmp_target = target.with_name(f".{f.name}.tmp-{os.getpid()}")
-                tmp_target.write_bytes(data)
-                tmp_target.replace(target)  # atomic: readers see the old file or the new one
+        result = make(pkg, Path(tmp))
+        install(Path(tmp), out)
         return result

@@ -6,10 +6,10 @@ import gc
 from pathlib import Path
 
 from .derive import Views, derive
-from .export import export
+from .export import export, install, make, prune
 from .load import load
-from .render import render, render_data_page
-from .site import build_site
+from .render import fill_data_page, prepared, render, render_data_page
+from .site import MkDocsBuild
 from .validate import validated_then
 
 DOCS_DIR = "site_src"
@@ -24,16 +24,20 @@ def generate(
     validate()). Returns the views, and with assets_later the Renderer whose write_assets makes the
     scripts' JSON files (the build calls it while MkDocs runs). Raises PackageError."""
     root = Path(root)
-    # Derived while Frictionless checks.
-    views = validated_then(root, lambda pkg: derive(pkg, load(pkg), reuse=incremental), only=only)
-    pkg = views.pkg
     docs = root / DOCS_DIR
+
+    def derived(pkg):  # while Frictionless checks: the views, and the rows grouped for the pages
+        views = derive(pkg, load(pkg), reuse=incremental)
+        return views, prepared(views, docs, incremental)
+
+    views, ready = validated_then(root, derived, only=only)
+    pkg = views.pkg
     if not downloads:
-        _, renderer = render(views, docs, incremental, assets_later=assets_later)
+        _, renderer = render(views, docs, incremental, assets_later=assets_later, renderer=ready)
         return (views, renderer) if assets_later else views
     # The export stage needs only the validated package: it runs beside the rendering.
     manifest, renderer = render(
-        views, docs, incremental, beside=lambda: export(pkg, docs / "data"), assets_later=assets_later
+        views, docs, incremental, beside=lambda: export(pkg, docs / "data"), assets_later=assets_later, renderer=ready
     )
     render_data_page(views, docs, manifest)
     return (views, renderer) if assets_later else views
@@ -49,10 +53,29 @@ def export_downloads(views: Views, root: Path | str = ".") -> None:
 def build(root: Path | str = ".", site_dir: Path | str | None = None) -> Path:
     """The full build into site/ (atomic: on any error the previous site/ is left as it was)."""
     root = Path(root)
-    views, renderer = generate(root, assets_later=True)
-    gc.collect()
     target = Path(site_dir) if site_dir else root / "site"
-    # MkDocs runs in a process of its own, on one core; the JSON files for the site's scripts are made on
-    # the other meanwhile, and put into the new site before it replaces the old.
-    build_site(root, target, views.pkg.data_as_of, meanwhile=renderer.write_assets)
+    docs = root / DOCS_DIR
+    made: dict = {}
+    # MkDocs starts loading in a process of its own now, and builds once the pages are written.
+    with MkDocsBuild(root, target) as mkdocs:
+        views, renderer = generate(root, downloads=False, assets_later=True)
+        # The downloads are made while MkDocs runs: the /data/ page lists them now, and their sizes and
+        # checksums are filled into the built page once they are made.
+        render_data_page(views, docs, None)
+        gc.collect()
+
+        def meanwhile(extra: Path) -> list[Path]:
+            # MkDocs builds on one core; the downloads and the JSON files for the site's scripts are made on
+            # the other meanwhile, and put into the new site before it replaces the old.
+            made["manifest"] = make(views.pkg, extra / "data")
+            return [*sorted((extra / "data").iterdir()), *renderer.write_assets(extra)]
+
+        def finish(site: Path) -> None:
+            listed = site / "data" / "manifest.json"
+            fill_data_page(site / "data" / "index.html", made["manifest"], listed.stat().st_size)
+            prune(site / "data")  # what MkDocs copied of downloads an earlier build left in the docs dir
+            install(site / "data", docs / "data")  # the docs dir holds them too, for `mkdocs serve`
+            render_data_page(views, docs, made["manifest"])
+
+        mkdocs.run(views.pkg.data_as_of, meanwhile=meanwhile, finish=finish)
     return target

@@ -25,6 +25,7 @@ from . import changelog, charts, derive, feeds
 from .cards import AUTHORITY_SLOT, SLOT_LABEL, CardBuilder, day, pct, rate_words
 from .coverage import coverage
 from .derive import Views
+from .export import download_names
 from .tables import TableBuilder, fmt_date, fmt_num, nl2br
 
 # Long lists are split into pages of this many rows (no page may exceed 1 MB: 400 rows with long notes
@@ -190,10 +191,11 @@ class Renderer(TableBuilder, CardBuilder):
         self.lines = row_lines(views.pkg)
         self.cards = {}  # (partner, day) -> its answer card, built once
         self.deals = {}  # partner -> its main deal
-        self.records = {  # each partner's rows as plain dicts, grouped once
-            name: {pid: g.to_dict("records") for pid, g in t[name].groupby("partner_id", sort=False)}
-            for name in ("agreements", "pledges")
-        }
+        self.records: dict[str, dict[str, list[dict]]] = {}  # each partner's rows as plain dicts, grouped once
+        for name in ("agreements", "pledges"):
+            groups = self.records[name] = {}
+            for r in t[name].to_dict("records"):
+                groups.setdefault(r["partner_id"], []).append(r)
         marked = t["events"][t["events"]["milestone"] != ""].sort_values(["date", "event_id"])
         self.milestones = {
             pid: [(d.date(), m) for d, m in zip(g["date"], g["milestone"], strict=True)]
@@ -307,8 +309,12 @@ class Renderer(TableBuilder, CardBuilder):
         return f"{repo_blob(self.v.pkg, f'datasets/{resource}.csv')}" + (f"#L{line}" if line else "")
 
     # -- charts --------------------------------------------------------------------------------------
-    def chart_end(self) -> pd.Timestamp:
+    @functools.cached_property
+    def _chart_end(self) -> pd.Timestamp:
         return self.v.as_of + CHART_AFTER
+
+    def chart_end(self) -> pd.Timestamp:
+        return self._chart_end
 
     def moments(self, owners: list[str], p: dict | None = None) -> list[tuple]:
         """Key moments for a chart: the milestone events of the partner, its bloc and WLD, and the partner's
@@ -600,39 +606,54 @@ class Renderer(TableBuilder, CardBuilder):
         order = self.v.partners["kind"].map({"all": 0, "bloc": 1}).fillna(2)
         return self.v.partners.assign(_order=order).sort_values(["_order", "name"])
 
-    def partner_pages(self, part: int = 0, parts: int = 1) -> set[Path]:
-        """Every parts-th partner page, from the part-th on (so two processes can share them)."""
-        for p in self.ordered_partners().to_dict("records")[part::parts]:
-            self.partner_page(p)
-        return self.written
+    def partner_pages(self, claim=None) -> None:
+        """Every partner page; with claim (render()), only those this process claims: claim() hands out
+        the next page's number to whichever of the two processes asks first, the largest pages first."""
+        order = self.ordered_partners().to_dict("records")
+        size = {pid: sum(len(rows.get(pid, ())) for rows in self.row_tuples.values()) for pid in self.partner_names}
+        order.sort(key=lambda p: -size[p["partner_id"]])
+        if claim is None:
+            for p in order:
+                self.partner_page(p)
+            return
+        while (i := claim()) < len(order):
+            self.partner_page(order[i])
 
-    def render_all(self, pages_elsewhere: bool = False) -> None:
-        """Every generated page; with pages_elsewhere, every other partner page is left to another
-        process (render())."""
+    # The sections the second process draws (render()), then both share the partner pages: lists that
+    # make no files for the site's scripts.
+    SECOND = frozenset({"pledges", "agreements", "sources"})
+
+    def render_all(self, share: int | None = None, claim=None) -> None:
+        """Every generated page; with share 0 or 1 and claim, that process's part of them (render())."""
         v = self.v
         partners = self.ordered_partners()
-        self.partner_pages(0, 2 if pages_elsewhere else 1)
         everything = tuple(self.table_hash)
-        self.section(
-            "partners",
-            everything,
-            lambda: self.write(self.at("partners/index.md"), "partners.md.j2", partners=self.partners_table(partners)),
-        )
-        self.section("home", everything, self.home_page)
-        self.section("timeline", ("events", "partners", "sources"), self.timeline_pages)
         rates = ("tariff_rates", "combination_rules", "partners", "sources", "milestones")
-        self.section("rates", rates, self.rates_pages)
-        self.section("compare", (*rates, "agreements", "pledges"), self.compare_page)
-        self.section("pledges", ("pledges", "partners", "sources"), self.pledges_pages)
-        self.section("agreements", ("agreements", "partners", "sources"), self.agreements_pages)
-        self.section(
-            "coverage", everything, lambda: self.write(self.at("coverage/index.md"), "coverage.md.j2", c=coverage(v))
-        )
-        self.section("sources", ("sources",), self.sources_pages)
-        self.section("methodology", everything, self.methodology_page)
-        self.section("lookup", (*rates, "product_lists", "product_codes"), self.lookup_page)
-        self.section("changelog", everything, self.changelog_page)
-        self.section("feeds", everything, lambda: self.asset(self.feeds))
+        sections = [
+            (
+                "partners",
+                everything,
+                lambda: self.write(
+                    self.at("partners/index.md"), "partners.md.j2", partners=self.partners_table(partners)
+                ),
+            ),
+            ("home", everything, self.home_page),
+            ("timeline", ("events", "partners", "sources"), self.timeline_pages),
+            ("rates", rates, self.rates_pages),
+            ("compare", (*rates, "agreements", "pledges"), self.compare_page),
+            ("pledges", ("pledges", "partners", "sources"), self.pledges_pages),
+            ("agreements", ("agreements", "partners", "sources"), self.agreements_pages),
+            ("coverage", everything, lambda: self.write(self.at("coverage/index.md"), "coverage.md.j2", c=coverage(v))),
+            ("sources", ("sources",), self.sources_pages),
+            ("methodology", everything, self.methodology_page),
+            ("lookup", (*rates, "product_lists", "product_codes"), self.lookup_page),
+            ("changelog", everything, self.changelog_page),
+            ("feeds", everything, lambda: self.asset(self.feeds)),
+        ]
+        for name, deps, draw in sections:
+            if share is None or (name in self.SECOND) == (share == 1):
+                self.section(name, deps, draw)
+        self.partner_pages(claim)
 
     def newest_events(self) -> pd.DataFrame:
         return self.v.tables["events"].sort_values(["date", "event_id"], ascending=[False, True])
@@ -1493,36 +1514,60 @@ def remove_stale(docs_dir: Path, keep: set[Path]) -> None:
                 f.rmdir()
 
 
-DOWNLOADS = {
+DOWNLOADS = {  # what each download is: by its name, else by its suffix
     ".csv": "the resource as CSV (UTF-8)",
     ".parquet": "the resource as Parquet, typed from its schema (dates, numbers, nulls)",
     ".json": "the resource as JSON records",
     ".sqlite": "SQLite database: a table per resource, with keys and types",
     ".xlsx": "Excel workbook: a sheet per resource and a columns sheet",
     ".zip": "the whole Data Package, zipped",
+    "datapackage.json": "the Data Package descriptor, schemas inlined",
+    "manifest.json": "sizes and sha256 of every file",
 }
 
 
-def render_data_page(views: Views, docs_dir: Path, manifest: dict) -> None:
-    """/data/: every download with its size, the dictionary from the schemas, citation and loading."""
+FILL = re.compile(r"@@tl-(size|sort|sha):([A-Za-z0-9_.-]+)@@")  # a download's figure, filled in once made
+
+
+def download_cells(manifest: dict | None, manifest_bytes: int | None) -> dict[str, dict[str, str]]:
+    """What the /data/ table shows of each download: size, sort key, start of the sha256. Without a
+    manifest (the build makes the downloads while MkDocs runs), placeholders that fill_data_page
+    replaces in the built page once they are made."""
+    if manifest is None:
+        names = [*download_names(), "manifest.json"]
+        return {n: {k: f"@@tl-{k}:{n}@@" for k in ("size", "sort", "sha")} for n in names}
+    files = [*manifest["files"], {"path": "manifest.json", "bytes": manifest_bytes, "sha256": ""}]
+    return {
+        f["path"]: {
+            "size": f"{f['bytes']:,}",
+            "sort": str(f["bytes"]),
+            "sha": f["sha256"][:16] + "…" if f["sha256"] else "",
+        }
+        for f in files
+    }
+
+
+def fill_data_page(page: Path, manifest: dict, manifest_bytes: int) -> None:
+    """Put the downloads' sizes and checksums into the built /data/ page (see download_cells)."""
+    cells = download_cells(manifest, manifest_bytes)
+    text = page.read_text(encoding="utf-8")
+    page.write_text(FILL.sub(lambda m: html.escape(cells[m[2]][m[1]]), text), encoding="utf-8")
+
+
+def render_data_page(views: Views, docs_dir: Path, manifest: dict | None) -> None:
+    """/data/: every download with its size, the dictionary from the schemas, citation and loading.
+    manifest None: the sizes are filled in later (download_cells)."""
     pkg = views.pkg
+    listed = docs_dir / "data/manifest.json"
+    cells = download_cells(manifest, listed.stat().st_size if manifest is not None else None)
     files = [
         {
-            **f,
-            "what": "the Data Package descriptor, schemas inlined"
-            if f["path"] == "datapackage.json"
-            else DOWNLOADS.get(Path(f["path"]).suffix, ""),
+            "path": name,
+            **shown,
+            "what": DOWNLOADS.get(name) or DOWNLOADS.get(Path(name).suffix, ""),
         }
-        for f in manifest["files"]
+        for name, shown in cells.items()
     ]
-    files.append(
-        {
-            "path": "manifest.json",
-            "what": "sizes and sha256 of every file",
-            "bytes": (docs_dir / "data/manifest.json").stat().st_size,
-            "sha256": "",
-        }
-    )
     dictionary = []
     for res in pkg.descriptor["resources"]:
         schema = pkg.schemas[res["name"]]
@@ -1560,25 +1605,48 @@ def render_data_page(views: Views, docs_dir: Path, manifest: dict) -> None:
     )
 
 
-def render(views: Views, docs_dir: Path, incremental: bool = False, beside=None, assets_later: bool = False):
-    """Write every generated page. Where processes can fork (Linux), a forked process runs `beside` (the
-    pipeline's export stage) and renders every other partner page while this one renders the rest.
-    Returns (the result of `beside`, the Renderer: with assets_later, its write_assets makes the JSON
-    files for the site's scripts later, while MkDocs runs)."""
+def prepared(views: Views, docs_dir: Path, incremental: bool = False) -> Renderer:
+    """A Renderer with the rows grouped and the release history read (once, before any fork): the
+    pipeline makes it while Frictionless is still checking the package."""
     r = Renderer(views, docs_dir, incremental)
+    r.last_changed()
+    return r
+
+
+def render(
+    views: Views,
+    docs_dir: Path,
+    incremental: bool = False,
+    beside=None,
+    assets_later: bool = False,
+    renderer: Renderer | None = None,
+):
+    """Write every generated page. Where processes can fork (Linux), a forked process runs `beside` (the
+    pipeline's export stage, if given) and renders every other partner page and the sections in
+    Renderer.SECOND while this one renders the rest.
+    Returns (the result of `beside`, the Renderer: with assets_later, its write_assets makes the JSON
+    files for the site's scripts later, while MkDocs runs). renderer: one already made for these views
+    (prepared())."""
+    r = renderer or prepared(views, docs_dir, incremental)
     r.assets_later = assets_later
-    r.last_changed()  # the release history, read once from git before any fork
     if incremental or "fork" not in multiprocessing.get_all_start_methods():
         r.render_all()
         remove_stale(docs_dir, r.written)
         return (beside() if beside else None), r
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
+    counter = ctx.Value("i", 0)  # the next partner page to draw, in shared memory
+
+    def claim() -> int:
+        with counter.get_lock():
+            counter.value += 1
+            return counter.value - 1
 
     def other_half() -> None:
         try:
             result = beside() if beside else None
-            send.send(("ok", result, r.partner_pages(1, 2)))
+            r.render_all(share=1, claim=claim)
+            send.send(("ok", result, r.written))
         except BaseException as e:  # report it: the parent raises it
             send.send(("error", f"{type(e).__name__}: {e}", None))
 
@@ -1586,7 +1654,7 @@ def render(views: Views, docs_dir: Path, incremental: bool = False, beside=None,
     child.start()
     send.close()
     try:
-        r.render_all(pages_elsewhere=True)
+        r.render_all(share=0, claim=claim)
         status, result, written = recv.recv()  # EOFError if the child died without a word
     finally:
         child.join()

@@ -61,34 +61,85 @@ def source_date_epoch(root: Path, fallback: str) -> str:
     return str(int(datetime.fromisoformat(fallback).replace(tzinfo=UTC).timestamp()))
 
 
-def build_site(root: Path, site_dir: Path, data_as_of: str, config_file: str = "mkdocs.yml", meanwhile=None) -> None:
-    """mkdocs build --strict into a temporary folder, then swap it into site_dir.
+class MkDocsBuild:
+    """`mkdocs build --strict` into a temporary folder, then swapped into site_dir.
 
-    MkDocs runs in a process of its own: it holds every page in memory at once, and so does not have
-    to share the machine with the memory the earlier stages used. `meanwhile(folder)` runs here while it
-    builds, making files MkDocs does not read; they are moved into the new site before the swap."""
-    root, target = Path(root).resolve(), Path(site_dir).resolve()
-    env = {**os.environ, "SOURCE_DATE_EPOCH": source_date_epoch(root, data_as_of), "NO_MKDOCS_2_WARNING": "1"}
-    clean_leftovers(target.parent, target)
-    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-    extra = target.with_name(f"{target.name}.tmp-{os.getpid()}-assets")
-    # Not --quiet: it hides the warnings that --strict must turn into a failed build.
-    cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", config_file, "-d", str(tmp)]
-    try:
-        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    MkDocs runs in a process of its own, started first: Python, MkDocs, the theme and the Markdown
+    extensions load while the earlier stages run, and it builds when run() says so. It holds every page
+    in memory at once, and so does not share the memory the earlier stages used. Leaving the `with`
+    block without run() stops it unbuilt."""
+
+    def __init__(self, root: Path, site_dir: Path, config_file: str = "mkdocs.yml"):
+        self.root, self.target = Path(root).resolve(), Path(site_dir).resolve()
+        clean_leftovers(self.target.parent, self.target)
+        self.tmp = self.target.with_name(f"{self.target.name}.tmp-{os.getpid()}")
+        self.extra = self.target.with_name(f"{self.target.name}.tmp-{os.getpid()}-assets")
+        package_dir = str(Path(__file__).resolve().parent.parent)
+        env = {
+            **os.environ,
+            "NO_MKDOCS_2_WARNING": "1",
+            "PYTHONPATH": os.pathsep.join(p for p in (package_dir, os.environ.get("PYTHONPATH", "")) if p),
+        }
+        cmd = [sys.executable, "-m", "tariff_ledger.site", config_file, str(self.tmp)]
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.root,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def __enter__(self) -> MkDocsBuild:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.proc.poll() is None:  # never told to build (an earlier stage failed): it exits unbuilt
+            self.proc.communicate("")
+        shutil.rmtree(self.extra, ignore_errors=True)
+
+    def run(self, data_as_of: str, meanwhile=None, finish=None) -> None:
+        """Build now. `meanwhile(folder)` runs here while MkDocs builds, making files MkDocs does not read;
+        they are moved into the new site, and then `finish(new site)` runs, before the swap."""
         try:
-            made = meanwhile(extra) if meanwhile else []
-        finally:
-            _, stderr = proc.communicate()
-        if proc.returncode != 0:
-            raise SiteBuildError(f"mkdocs build failed:\n{stderr.strip()}")
-        for path in made:
-            dest = tmp / path.relative_to(extra)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            path.replace(dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(extra, ignore_errors=True)
-    swap_into_place(tmp, target)
+            self.proc.stdin.write(f"build {source_date_epoch(self.root, data_as_of)}\n")
+            self.proc.stdin.flush()  # communicate() closes it
+            try:
+                made = meanwhile(self.extra) if meanwhile else []
+            finally:
+                _, stderr = self.proc.communicate()
+            if self.proc.returncode != 0:
+                raise SiteBuildError(f"mkdocs build failed:\n{stderr.strip()}")
+            for path in made:
+                dest = self.tmp / path.relative_to(self.extra)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                path.replace(dest)
+            if finish:
+                finish(self.tmp)
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
+        swap_into_place(self.tmp, self.target)
+
+
+def _build_when_told(config_file: str, site_dir: str) -> int:
+    """The MkDocs process of MkDocsBuild: load what the build needs, wait for the word, build."""
+    from mkdocs.__main__ import cli
+    from mkdocs.config import load_config
+
+    try:
+        load_config(config_file)  # imports the theme, its plugins and the Markdown extensions now
+    except Exception:  # the build below reports what is wrong
+        pass
+    word = sys.stdin.readline().split()
+    if word[:1] != ["build"]:
+        return 0
+    os.environ["SOURCE_DATE_EPOCH"] = word[1]
+    # Not --quiet: it hides the warnings that --strict must turn into a failed build.
+    cli(["build", "--strict", "-f", config_file, "-d", site_dir])  # exits with MkDocs' own status
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_build_when_told(*sys.argv[1:]))
