@@ -44,6 +44,7 @@ PARTNER_CAP = 100
 # the partner pages whose data changed).
 _RENDERED: dict[Path, str] = {}
 _SECTIONS: dict[tuple[Path, str], tuple[str, set[Path]]] = {}
+_GROUPED: dict[tuple[str, str], tuple] = {}  # (table, its hash) -> its rows grouped by partner (Renderer)
 
 
 _ANSWER_HASHES: list = [None, {}]  # the combined answers last hashed, and their hash per partner
@@ -166,11 +167,18 @@ class Renderer(TableBuilder, CardBuilder):
             else ""
             for name, df in t.items()
         }
-        # Each partner's rows as plain tuples, and the sources they cite: what a page's fingerprint covers.
+        # Each partner's rows as plain tuples, and the sources they cite (what a page's fingerprint covers),
+        # and as the table's own rows, grouped once rather than filtered per page. The preview keeps them
+        # for the tables an edit did not change.
         self.row_tuples: dict[str, dict[str, list]] = {}
         self.cited: dict[str, dict[str, set]] = {}
+        self.by_partner: dict[str, dict[str, pd.DataFrame]] = {}
         self.owner_hashes: dict[str, str] = {}
         for name in ("tariff_rates", "events", "agreements", "pledges"):
+            key = (name, self.table_hash[name])
+            if incremental and key in _GROUPED:
+                self.row_tuples[name], self.cited[name], self.by_partner[name] = _GROUPED[key]
+                continue
             df = t[name]
             self.row_tuples[name], self.cited[name] = {}, {}
             for row, pid, s1, s2 in zip(
@@ -182,11 +190,11 @@ class Renderer(TableBuilder, CardBuilder):
             ):
                 self.row_tuples[name].setdefault(pid, []).append(row)
                 self.cited[name].setdefault(pid, set()).update((s1, s2))
-        # Each partner's rows, grouped once rather than filtered per page.
-        self.by_partner = {
-            name: dict(tuple(t[name].groupby("partner_id", sort=False)))
-            for name in ("tariff_rates", "events", "agreements", "pledges")
-        }
+            self.by_partner[name] = dict(tuple(df.groupby("partner_id", sort=False)))
+            if incremental:
+                for old in [k for k in _GROUPED if k[0] == name]:  # one version of each table is kept
+                    del _GROUPED[old]
+                _GROUPED[key] = (self.row_tuples[name], self.cited[name], self.by_partner[name])
         self.partner_names = t["partners"].set_index("partner_id")["name"].to_dict()
         self.lines = row_lines(views.pkg)
         self.cards = {}  # (partner, day) -> its answer card, built once
