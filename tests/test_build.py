@@ -162,3 +162,16 @@ def test_serve_previews_and_re_renders_after_an_edit(pkg):
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
     assert 'date "2025-13-01" is not a valid date' in log.read_text(encoding="utf-8")
+
+
+def test_two_ceilings_on_one_good_are_not_added_up_on_the_card(built_site):
+    # Korean drones: the Section 232 deal rate and the forced-labor rate are both ceilings that include
+    # the normal duty; the card must not write them as a sum.
+    import html
+    import re
+
+    page = (built_site / "partners" / "kor" / "index.html").read_text(encoding="utf-8")
+    line = page[page.index('id="drones"') :]
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", line[: line.index("</div>")])))
+    assert "15% including the normal duty" in text and "Section 301" in text
+    assert " + " not in text and "the higher is shown" in text

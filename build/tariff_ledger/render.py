@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from . import changelog, charts, derive, feeds
-from .cards import AUTHORITY_SLOT, SLOT_LABEL, CardBuilder, day, pct, rate_words
+from .cards import AUTHORITY_SLOT, SLOT_LABEL, CardBuilder, day, layer_joiner, pct, rate_words
 from .coverage import coverage
 from .derive import Views
 from .export import download_names
@@ -676,11 +676,13 @@ class Renderer(TableBuilder, CardBuilder):
                 a = r["period"].answer
                 rate, basis = rate_words(a)
                 setters = [self.layer_link(x.rate_id, pid, x.via, with_rate=len(a.applies) > 1) for x in a.applies]
+                joiner = layer_joiner(a)
                 since = day(r["period"].start)
             else:
                 row = self.v.rate_records[r["rows"][0]]
                 rate, basis = pct(r["value"]), self.label("tariff_rates", "stage", row["stage"]).lower()
                 setters = [self.layer_link(row["rate_id"], pid, row["partner_id"])]
+                joiner = " + "
                 since = day(row["announced_on"])
             out.append(
                 {
@@ -692,6 +694,7 @@ class Renderer(TableBuilder, CardBuilder):
                     "basis": basis,
                     "value": r["value"],
                     "setters": setters,
+                    "joiner": joiner,
                     "since": since,
                 }
             )

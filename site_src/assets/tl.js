@@ -160,8 +160,10 @@
             if (!p) return;
             if (a && !p[5].some(function (rid) { return d.rates[rid].authority === a; })) return;
             var set = el("span"), not = el("span");
+            // Layers add up, except ceilings that include the normal duty: of those the highest holds.
+            var ceilings = p[5].length > 1 && p[5].every(function (rid) { return d.rates[rid].basis === "all-in"; });
             p[5].forEach(function (rid, i) {
-              if (i) set.appendChild(document.createTextNode(" + "));
+              if (i) set.appendChild(document.createTextNode(ceilings ? " and " : " + "));
               set.appendChild(link(d.rates[rid].name, site + d.rates[rid].href, d.rates[rid].source_title));
             });
             p[6].forEach(function (x, i) {
