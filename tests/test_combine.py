@@ -69,6 +69,21 @@ def test_the_forced_labor_tariff_spares_only_the_section_232_goods_its_note_list
     assert brazil.value == 62.5 and not brazil.excluded
 
 
+def test_a_drone_code_on_two_section_232_lists_pays_the_rate_its_code_sets(views):
+    # 8806.21.00 is on the 25 percent list and, with thermal imaging only, on the 100 percent one: the
+    # code does not tell, so the 100 percent list is shown beside the answer, not added to it.
+    from tariff_ledger.derive import list_holds, product_answers, product_key, product_lists
+
+    pl = product_lists(views.tables)
+    day = pd.Timestamp("2026-10-01")
+    on = [pl.lists[lid] for lid in pl.signatures[pl.code_signature["88062100"]] if list_holds(pl.lists[lid], day)]
+    assert {r["product_scope"] for r in on} >= {"drones", "drones-sensitive"}
+    scopes = tuple(sorted({r["product_scope"] for r in on if r["effect"] == "covers" and not r["condition"]}))
+    assert scopes == ("drones",)
+    periods = product_answers(views, pl, "VNM")[(product_key(scopes, ()), "")]
+    assert next(p.answer.value for p in periods if p.start <= day < p.until) == 37.5  # 25% + 12.5%
+
+
 def test_korean_cars_under_section_122_did_not_pay_the_surcharge(views):
     a = answer(views, "KOR", "autos", "2026-03-01").answer
     assert a.value == 15

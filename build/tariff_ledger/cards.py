@@ -76,13 +76,7 @@ class Line:
     short: str = ""  # the kind of good, in a word or two
     synonyms: list[str] = field(default_factory=list)  # the partner's names and other words for the goods (search)
     lookup: str = ""  # the product look-up for these goods, this partner and day
-    joiner: str = " + "  # between the layers: " and " where they are all ceilings (the highest holds)
-
-
-def layer_joiner(a: Answer) -> str:
-    """Between the layers of an answer: " + " where they add up, " and " where all are ceilings that
-    include the normal duty (the highest holds)."""
-    return " and " if len(a.applies) > 1 and all(x.basis == "all-in" for x in a.applies) else " + "
+    ceilings_only: bool = False  # the layers are all ceilings (Answer.ceilings_only): the highest holds
 
 
 def rate_words(a: Answer | None) -> tuple[str, str]:
@@ -185,7 +179,7 @@ class CardBuilder:
             )
             line.lookup = f"{self.base}lookup/?" + urlencode({"partner": pid, "date": f"{on:%Y-%m-%d}"})
             line.layers = [self.layer_link(x.rate_id, pid, x.via, with_rate=len(a.applies) > 1) for x in a.applies]
-            line.joiner = layer_joiner(a)
+            line.ceilings_only = a.ceilings_only
             line.not_applied = [
                 (self.layer_link(x.rate_id, pid, x.via, with_rate=True), self.rule_link(rule)) for x, rule in a.excluded
             ]

@@ -97,6 +97,12 @@ class Answer:
             return None
         return (self.ceiling or 0.0) + self.additional
 
+    @property
+    def ceilings_only(self) -> bool:
+        """Several layers apply and all are ceilings that include the normal duty: the highest holds, none
+        is added to another (no instrument in the record says how two such ceilings combine)."""
+        return len(self.applies) > 1 and all(x.basis == "all-in" for x in self.applies)
+
     def of_authority(self, authority: str) -> Answer | None:
         """The part of this answer one authority's layers make (Brazil's 50% is 10% reciprocal and 40%
         IEEPA-other), with the same arithmetic; None where none of its layers applies."""

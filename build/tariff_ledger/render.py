@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from . import changelog, charts, derive, feeds
-from .cards import AUTHORITY_SLOT, SLOT_LABEL, CardBuilder, day, layer_joiner, pct, rate_words
+from .cards import AUTHORITY_SLOT, SLOT_LABEL, CardBuilder, day, pct, rate_words
 from .coverage import coverage
 from .derive import Views
 from .export import download_names
@@ -94,6 +94,11 @@ LOOKUP_NOT_MODELLED = (
     ' duty"), whether a quota is still open, metal-content and US-content rules, and exemptions that depend'
     " on the use of the goods (shown beside the answer, not applied)."
 )
+# Said wherever the layers that apply are all ceilings including the normal duty (Answer.ceilings_only).
+CEILINGS_NOTE = (
+    "Both are ceilings including the normal duty: the higher is shown (no instrument in the record says how"
+    " two such ceilings on one good combine)."
+)
 CHART_START = pd.Timestamp("2025-01-01")
 CHART_AFTER = pd.Timedelta(days=45)  # charts run a little past the data date, so the present shows
 EDITS = {
@@ -131,6 +136,7 @@ def _env() -> Environment:
     env.filters.update(
         nl2br=nl2br, date=fmt_date, num=fmt_num, meta=meta, md=md, longdate=lambda d: f"{pd.Timestamp(d):%-d %B %Y}"
     )
+    env.globals["ceilings_note"] = CEILINGS_NOTE
     return env
 
 
@@ -318,11 +324,8 @@ class Renderer(TableBuilder, CardBuilder):
 
     # -- charts --------------------------------------------------------------------------------------
     @functools.cached_property
-    def _chart_end(self) -> pd.Timestamp:
-        return self.v.as_of + CHART_AFTER
-
     def chart_end(self) -> pd.Timestamp:
-        return self._chart_end
+        return self.v.as_of + CHART_AFTER
 
     def moments(self, owners: list[str], p: dict | None = None) -> list[tuple]:
         """Key moments for a chart: the milestone events of the partner, its bloc and WLD, and the partner's
@@ -334,7 +337,7 @@ class Renderer(TableBuilder, CardBuilder):
         return sorted(out)
 
     def steps(self, periods) -> list[charts.Step]:
-        end = self.chart_end()
+        end = self.chart_end
         return [
             charts.Step(p.start.date(), min(p.until, end).date(), p.answer.value, p.answer.ceiling is not None)
             for p in periods
@@ -348,13 +351,13 @@ class Renderer(TableBuilder, CardBuilder):
             return None
         series = charts.Series(p["name"], self.steps(periods), slot=1)
         frame = charts.frame_for(
-            [series], CHART_START.date(), self.chart_end().date(), self.moments(self.v.owners[pid], p)
+            [series], CHART_START.date(), self.chart_end.date(), self.moments(self.v.owners[pid], p)
         )
         svg, key = charts.step_chart([series], frame)
         changes = "; ".join(
-            f"{day(x.start)}: {' '.join(rate_words(x.answer)).strip()}" for x in periods if x.start < self.chart_end()
+            f"{day(x.start)}: {' '.join(rate_words(x.answer)).strip()}" for x in periods if x.start < self.chart_end
         )
-        values = [x.answer.value for x in periods if x.answer.value is not None and x.start < self.chart_end()]
+        values = [x.answer.value for x in periods if x.answer.value is not None and x.start < self.chart_end]
         now = derive.answer_on(self.v, pid, "all-goods", self.v.as_of)
         rate, basis = rate_words(now.answer if now else None)
         sentence = (
@@ -378,18 +381,18 @@ class Renderer(TableBuilder, CardBuilder):
             bars = []
             for x in periods:
                 a = x.answer
-                if a.value is None or x.start >= self.chart_end() or x.until <= CHART_START:
+                if a.value is None or x.start >= self.chart_end or x.until <= CHART_START:
                     continue
                 top = max(a.applies, key=lambda y: (y.rate or 0, y.rate_id))
                 slot = AUTHORITY_SLOT.get(top.authority, 6)
                 used.add(slot)
                 text = ("≤" if a.ceiling is not None else "") + pct(a.value)
-                bars.append((x.start.date(), min(x.until, self.chart_end()).date(), a.value, text, slot))
+                bars.append((x.start.date(), min(x.until, self.chart_end).date(), a.value, text, slot))
             if bars:
                 lanes.append(charts.Lane(self.label("tariff_rates", "product_scope", scope), bars))
         if len(lanes) < 2:
             return None
-        frame = charts.Frame(CHART_START.date(), self.chart_end().date(), 1.0)
+        frame = charts.Frame(CHART_START.date(), self.chart_end.date(), 1.0)
         svg = charts.grid_chart(lanes, frame, [(s, SLOT_LABEL[s]) for s in sorted(used)])
         alt = "; ".join(
             f"{lane.label}: " + ", ".join(f"{t} from {a:%-d %b %Y}" for a, _b, _v, t, _s in lane.bars) for lane in lanes
@@ -423,7 +426,7 @@ class Renderer(TableBuilder, CardBuilder):
                 charts.Series(p["name"], self.steps(mine), 1, p["name"]),
                 charts.Series("All partners", self.steps(world), 2, "All partners"),
             ]
-            frame = charts.frame_for(series, CHART_START.date(), self.chart_end().date())
+            frame = charts.frame_for(series, CHART_START.date(), self.chart_end.date())
             svg, _ = charts.step_chart(series, frame)
             alt = " ".join(
                 f"{s.label}: "
@@ -676,13 +679,13 @@ class Renderer(TableBuilder, CardBuilder):
                 a = r["period"].answer
                 rate, basis = rate_words(a)
                 setters = [self.layer_link(x.rate_id, pid, x.via, with_rate=len(a.applies) > 1) for x in a.applies]
-                joiner = layer_joiner(a)
+                ceilings = a.ceilings_only
                 since = day(r["period"].start)
             else:
                 row = self.v.rate_records[r["rows"][0]]
                 rate, basis = pct(r["value"]), self.label("tariff_rates", "stage", row["stage"]).lower()
                 setters = [self.layer_link(row["rate_id"], pid, row["partner_id"])]
-                joiner = " + "
+                ceilings = False
                 since = day(row["announced_on"])
             out.append(
                 {
@@ -694,7 +697,7 @@ class Renderer(TableBuilder, CardBuilder):
                     "basis": basis,
                     "value": r["value"],
                     "setters": setters,
-                    "joiner": joiner,
+                    "ceilings_only": ceilings,
                     "since": since,
                 }
             )
@@ -721,7 +724,7 @@ class Renderer(TableBuilder, CardBuilder):
             )
             for i, pid in enumerate(pids[: charts.SERIES])
         ]
-        frame = charts.frame_for(series, CHART_START.date(), self.chart_end().date(), self.moments(["WLD"]), cap=cap)
+        frame = charts.frame_for(series, CHART_START.date(), self.chart_end.date(), self.moments(["WLD"]), cap=cap)
         svg, key = charts.step_chart(series, frame, value_labels=len(series) == 1)
         alt = " ".join(
             f"{s.label}: " + ", ".join(f"{pct(st.value) or 'none'} from {st.start:%-d %b %Y}" for st in s.steps) + "."
@@ -899,7 +902,7 @@ class Renderer(TableBuilder, CardBuilder):
                 )
                 for i, p in enumerate(pids)
             ]
-            frame = charts.frame_for(series, CHART_START.date(), self.chart_end().date())
+            frame = charts.frame_for(series, CHART_START.date(), self.chart_end.date())
             svg, _ = charts.step_chart(series, frame, value_labels=False)
             label = self.label("tariff_rates", "product_scope", scope)
             alt = " ".join(
@@ -1013,6 +1016,7 @@ class Renderer(TableBuilder, CardBuilder):
             basis,
             [x.rate_id for x in a.applies],
             [[x.rate_id, r] for x, r in a.excluded],
+            a.ceilings_only,
         ]
 
     def lookup_page(self) -> None:
@@ -1044,6 +1048,7 @@ class Renderer(TableBuilder, CardBuilder):
         files["assets/generated/lookup/lists.json"] = {
             "data_as_of": fmt_date(v.as_of),
             "not_modelled": LOOKUP_NOT_MODELLED,
+            "ceilings_note": CEILINGS_NOTE,
             "partners": self.partner_names,
             "owners": v.owners,
             "scopes": v.pkg.enum_labels("tariff_rates", "product_scope"),
@@ -1098,7 +1103,9 @@ class Renderer(TableBuilder, CardBuilder):
             periods: dict[str, int] = {}
 
             def by_number(a: list, n=n, periods=periods) -> list[int]:
-                return _numbered([[*p[:5], [n[r] for r in p[5]], [[n[r], why] for r, why in p[6]]] for p in a], periods)
+                return _numbered(
+                    [[*p[:5], [n[r] for r in p[5]], [[n[r], why] for r, why in p[6]], *p[7:]] for p in a], periods
+                )
 
             answers = {k: by_number(a) for k, a in answers.items()}
             conditions = {name: {k: by_number(a) for k, a in alt.items()} for name, alt in conditions.items() if alt}
@@ -1146,7 +1153,7 @@ class Renderer(TableBuilder, CardBuilder):
         self.at("compare/index.md")
         # Every partner's series on the same axes (0-60%, higher values clipped), so the page's script can
         # show any choice; the default choice is drawn here, for readers without JavaScript.
-        frame = charts.Frame(CHART_START.date(), self.chart_end().date(), 60.0, self.moments(["WLD"]))
+        frame = charts.Frame(CHART_START.date(), self.chart_end.date(), 60.0, self.moments(["WLD"]))
         series = [charts.Series(self.partner_names[p], chart_all[p], i + 1) for i, p in enumerate(default)]
         svg, key = charts.step_chart(series, frame, value_labels=False)
         self.write(
@@ -1633,8 +1640,8 @@ def render(
     renderer: Renderer | None = None,
 ):
     """Write every generated page. Where processes can fork (Linux), a forked process runs `beside` (the
-    pipeline's export stage, if given) and renders every other partner page and the sections in
-    Renderer.SECOND while this one renders the rest.
+    pipeline's export stage, if given) and the sections in Renderer.SECOND while this one renders the
+    rest; then both draw the partner pages, each claiming the next one.
     Returns (the result of `beside`, the Renderer: with assets_later, its write_assets makes the JSON
     files for the site's scripts later, while MkDocs runs). renderer: one already made for these views
     (prepared())."""

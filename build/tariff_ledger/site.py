@@ -123,8 +123,9 @@ class MkDocsBuild:
         swap_into_place(self.tmp, self.target)
 
 
-def _build_when_told(config_file: str, site_dir: str) -> int:
-    """The MkDocs process of MkDocsBuild: load what the build needs, wait for the word, build."""
+def _build_when_told(config_file: str, site_dir: str) -> None:
+    """The MkDocs process of MkDocsBuild: load what the build needs, wait for the word, build (and exit
+    with MkDocs' own status); without the word, exit unbuilt."""
     from mkdocs.__main__ import cli
     from mkdocs.config import load_config
 
@@ -133,13 +134,11 @@ def _build_when_told(config_file: str, site_dir: str) -> int:
     except Exception:  # the build below reports what is wrong
         pass
     word = sys.stdin.readline().split()
-    if word[:1] != ["build"]:
-        return 0
-    os.environ["SOURCE_DATE_EPOCH"] = word[1]
-    # Not --quiet: it hides the warnings that --strict must turn into a failed build.
-    cli(["build", "--strict", "-f", config_file, "-d", site_dir])  # exits with MkDocs' own status
-    return 0
+    if word[:1] == ["build"]:
+        os.environ["SOURCE_DATE_EPOCH"] = word[1]
+        # Not --quiet: it hides the warnings that --strict must turn into a failed build.
+        cli(["build", "--strict", "-f", config_file, "-d", site_dir])
 
 
 if __name__ == "__main__":
-    sys.exit(_build_when_told(*sys.argv[1:]))
+    _build_when_told(*sys.argv[1:])

@@ -160,10 +160,8 @@
             if (!p) return;
             if (a && !p[5].some(function (rid) { return d.rates[rid].authority === a; })) return;
             var set = el("span"), not = el("span");
-            // Layers add up, except ceilings that include the normal duty: of those the highest holds.
-            var ceilings = p[5].length > 1 && p[5].every(function (rid) { return d.rates[rid].basis === "all-in"; });
-            p[5].forEach(function (rid, i) {
-              if (i) set.appendChild(document.createTextNode(ceilings ? " and " : " + "));
+            p[5].forEach(function (rid, i) {  // p[7]: all are ceilings, the highest holds (none added)
+              if (i) set.appendChild(document.createTextNode(p[7] ? " and " : " + "));
               set.appendChild(link(d.rates[rid].name, site + d.rates[rid].href, d.rates[rid].source_title));
             });
             p[6].forEach(function (x, i) {
@@ -399,7 +397,7 @@
     }
     function rateWords(p) { return p ? p[3] + (p[4] ? " " + p[4] : "") : "no additional tariff"; }
     function words(a) { return a.banned.length ? "imports banned" : rateWords(a.period); }
-    function explain(a, data, box) {
+    function explain(a, data, box, ceilingsNote) {
       a.banned.forEach(function (l) { box.appendChild(para(["Imports banned: ", listLink(l), "."])); });
       var layers = el("ul"), p = a.period;
       (p ? p[5] : []).forEach(function (rid) {
@@ -424,6 +422,7 @@
         layers.appendChild(li);
       });
       if (layers.childNodes.length) box.appendChild(layers);
+      if (p && p[7]) box.appendChild(para([ceilingsNote]));
       if (!a.banned.length) a.alts.forEach(function (x) { box.appendChild(para([x[0] + ": " + rateWords(x[1]) + "."])); });
       a.active.filter(function (l) { return l.condition; }).forEach(function (l) {
         box.appendChild(para([(l.effect === "exempts" ? "Exempt " : "Covered ") + l.condition + ": ", listLink(l), "."]));
@@ -459,12 +458,12 @@
         keys.forEach(function (key) {
           var g = groups[key], box = el("div", null, { "class": "tl-lookup-group" });
           box.appendChild(el("h3", g.codes.slice(0, 6).join(", ") + (g.codes.length > 6 ? " and " + (g.codes.length - 6) + " more" : "") + ": " + words(g.answer)));
-          explain(g.answer, data, box);
+          explain(g.answer, data, box, meta.ceilings_note);
           out.appendChild(box);
         });
         var rest = el("div", null, { "class": "tl-lookup-group" });
         if (keys.length) rest.appendChild(el("h3", "Any other code under " + q + " (this tool does not hold the full HTS): " + words(main)));
-        explain(main, data, rest);
+        explain(main, data, rest, meta.ceilings_note);
         if (!prefix && !keys.length) rest.appendChild(para(["HTS " + q + " is on none of the record's product lists: it pays what all goods from " + name + " pay."]));
         out.appendChild(rest);
         var goods = main.scopes.length ? main.scopes : ["all-goods"], soon = el("ul");
