@@ -175,3 +175,52 @@ def test_two_ceilings_on_one_good_are_not_added_up_on_the_card(built_site):
     text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", line[: line.index("</div>")])))
     assert "15% including the normal duty" in text and "Section 301" in text
     assert " + " not in text and "the higher is shown" in text
+
+
+def test_goods_spared_by_a_condition_are_named_on_the_card(built_site):
+    # EU medicines: the 15% ceiling applies, and the card names the goods the rules spare by a condition
+    # the kind of good does not show (generic and specialty medicines), each linked to its rule.
+    import html
+    import re
+
+    page = (built_site / "partners" / "euu" / "index.html").read_text(encoding="utf-8")
+    line = page[page.index('id="pharmaceuticals"') :]
+    line = line[: line.index("</div>")]
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", line)))
+    assert "15% including the normal duty" in text
+    assert re.search(r"Exempt: generic medicines\s*;", text) and "specialty medicines" in text
+    assert 'href="../../methodology/#euu-232-pharma-exempt-specialty-2026-09-29"' in line
+    # Chinese medicines pay the 100% ceiling; no specialty exemption is listed for them.
+    page = (built_site / "partners" / "chn" / "index.html").read_text(encoding="utf-8")
+    line = page[page.index('id="pharmaceuticals"') :]
+    assert "specialty medicines" not in line[: line.index("</div>")]
+
+
+def test_a_rate_kept_by_a_new_instrument_is_dated_by_the_instrument_that_sets_it(built_site):
+    # India paid 10% from 24 Feb 2026 under the Section 122 surcharge, then 10% under Section 301 from
+    # 24 Jul 2026: the card must not say Section 301 applied since February.
+    import html
+    import re
+
+    page = (built_site / "partners" / "ind" / "index.html").read_text(encoding="utf-8")
+    line = page[page.index('id="all-goods"') :]
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", line[: line.index("</div>")])))
+    assert re.search(r"Section 301 \(forced-labor\), rate for India\s*, since 24 Jul 2026", text), text
+    assert "the same rate since 24 Feb 2026, set until 24 Jul 2026 by Section 122" in text
+    assert "Before: 25%" in text and "(until 24 Feb 2026)" in text
+
+
+def test_a_global_step_up_is_not_the_next_step_where_a_deal_rate_holds(built_site):
+    # The global Section 232 furniture rate is set to rise to 30% on 1 Jan 2027; EU and Korean furniture
+    # keep their own 15% ceilings, so their cards must not list the rise; Vietnam's must.
+    import html
+    import re
+
+    def line(pid):
+        page = (built_site / "partners" / pid / "index.html").read_text(encoding="utf-8")
+        part = page[page.index('id="upholstered-furniture"') :]
+        return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", part[: part.index("</div>")])))
+
+    assert "15% including the normal duty" in line("euu") and "30% from 1 Jan 2027" not in line("euu")
+    assert "15% including the normal duty" in line("kor") and "30% from 1 Jan 2027" not in line("kor")
+    assert "30% from 1 Jan 2027" in line("vnm")

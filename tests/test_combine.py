@@ -84,6 +84,43 @@ def test_a_drone_code_on_two_section_232_lists_pays_the_rate_its_code_sets(views
     assert next(p.answer.value for p in periods if p.start <= day < p.until) == 37.5  # 25% + 12.5%
 
 
+def test_specialty_medicines_of_a_listed_jurisdiction_are_shown_exempt_beside_the_answer(views):
+    # U.S. note 40(h)(iii): orphan drugs and other specialty medicines of the jurisdictions Commerce
+    # listed (from 29 September 2026) enter under 9903.04.66 at +0%. The code does not say whether a
+    # medicine is one, so the answer keeps the 15% and names the exemption beside it.
+    from tariff_ledger.derive import exempt_beside
+
+    def spared(pid, day):
+        a = answer(views, pid, "pharmaceuticals", day).answer
+        assert "section-232" in {x.authority for x in a.applies}
+        rules = exempt_beside(views, pid, "pharmaceuticals", pd.Timestamp(day), a.applies)
+        return {rule_of(views, r)["condition"] for r in rules}
+
+    assert {"specialty-pharmaceutical", "generic", "non-commercial-use"} <= spared("EUU", "2026-10-01")
+    assert {"specialty-pharmaceutical", "generic"} <= spared("FRA", "2026-10-01")  # an EU member
+    assert "specialty-pharmaceutical" not in spared("EUU", "2026-09-28")  # before the list took effect
+    assert "specialty-pharmaceutical" not in spared("CHN", "2026-10-01")  # not a listed jurisdiction
+    # Nothing is listed beside goods that pay no layer the rules name.
+    steel = answer(views, "EUU", "steel", "2026-10-01").answer
+    assert "specialty-pharmaceutical" not in {
+        rule_of(views, r)["condition"]
+        for r in exempt_beside(views, "EUU", "steel", pd.Timestamp("2026-10-01"), steel.applies)
+    }
+
+
+def test_korean_wood_furniture_pays_the_deal_ceiling_not_the_global_rate(views):
+    # HTSUS heading 9903.76.23 (the Korea notice of 4 Dec 2025): Korean upholstered furniture and
+    # kitchen cabinets pay 15% including the normal duty; softwood lumber, outside that heading, the
+    # global 10%.
+    for scope in ("upholstered-furniture", "kitchen-cabinets"):
+        a = answer(views, "KOR", scope, "2026-10-08").answer
+        assert a.ceiling == 15 and a.additional == 0, (scope, a)
+        assert {views.rate_records[x.rate_id]["partner_id"] for x in a.applies} == {"KOR"}
+    assert answer(views, "VNM", "upholstered-furniture", "2026-10-08").answer.additional == 25
+    lumber = answer(views, "KOR", "lumber", "2026-10-08").answer
+    assert lumber.additional == 10 and lumber.ceiling is None
+
+
 def test_korean_cars_under_section_122_did_not_pay_the_surcharge(views):
     a = answer(views, "KOR", "autos", "2026-03-01").answer
     assert a.value == 15

@@ -64,6 +64,21 @@ def test_changelog_page_lists_two_tagged_releases_newest_first(pkg):
     assert "release unreleased" not in kor
 
 
+def test_a_partner_page_names_the_newest_release_that_changed_it_when_releases_share_a_day():
+    # Three releases tagged on one day (as 0.2.0-0.4.0 were): the newest that changed a partner's rows is
+    # the one its page names, not the first of the day.
+    from tariff_ledger.changelog import Release, partner_changes
+    from tariff_ledger.diff import ResourceDiff
+
+    found = [  # as releases() returns them: newest first
+        Release("0.4.0", "v0.4.0", "2026-12-01", diffs=[ResourceDiff("events", added=["kor-new"])]),
+        Release("0.3.0", "v0.3.0", "2026-12-01", diffs=[ResourceDiff("events", added=["chn-new"])]),
+        Release("0.2.0", "v0.2.0", "2026-12-01", diffs=[ResourceDiff("events", added=["kor-old", "chn-old"])]),
+    ]
+    owner = {"kor-new": "KOR", "kor-old": "KOR", "chn-new": "CHN", "chn-old": "CHN"}
+    assert partner_changes(None, found, {"events": owner}) == {"KOR": "0.4.0", "CHN": "0.3.0"}
+
+
 def test_changelog_says_what_it_could_not_compare_without_history(built_site):
     page = (built_site / "changelog" / "index.html").read_text(encoding="utf-8")
     assert "has no git history, so the releases could not be compared" in page

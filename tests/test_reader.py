@@ -243,6 +243,22 @@ def test_rates_tool_shows_the_combined_answer_for_one_partner(browser, site_url)
     pg.context.close()
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+def test_rates_tool_answers_a_question_on_its_first_screen(browser, site_url, width):
+    # A reader who arrives with a question (a shared link) sees the answer without scrolling, on a phone
+    # too; two ceilings on one good are said to be such, and an empty column says "none".
+    pg = open_page(browser, site_url, "/rates/?date=2026-10-08&partner=KOR&goods=drones", width)
+    expect(pg.locator("#tl-rates-status")).to_contain_text("South Korea on 2026-10-08")
+    first = pg.locator("#tl-rates-result tbody tr").first
+    box = first.locator("td[data-label=Rate]").bounding_box()
+    assert box is not None and box["y"] + box["height"] <= WIDTHS[width][1], f"rate at {box}"
+    assert "15% including the normal duty" in first.inner_text()
+    assert first.locator("td").last.inner_text().strip() == "none"
+    expect(pg.locator("#tl-rates-more")).to_contain_text("the higher is shown")
+    assert pg.problems == []
+    pg.context.close()
+
+
 # -- compare, timeline, look-up -------------------------------------------------------------------------
 
 
@@ -418,6 +434,25 @@ LOOKUPS = [
     # 50% under Section 338 on top of the 10% Section 301 forced-labor tariff (no instrument in the record
     # takes one out of the other; USMCA-qualifying goods are exempt from the Section 301 tariff).
     ("22041000", "CAN", "2026-09-01", "60%", ["Section 338", "Section 301"], ["USMCA"]),
+    # A patented medicine from Germany after 29 September 2026: the EU's 15% ceiling, with the goods the
+    # rules spare by a condition the code does not show named beside it (specialty medicines only for
+    # the jurisdictions Commerce listed, so not for China).
+    (
+        "3004909201",
+        "DEU",
+        "2026-10-08",
+        "15% including the normal duty",
+        ["Section 232"],
+        ["Exempt: generic medicines; specialty medicines"],
+    ),
+    (
+        "3004909201",
+        "CHN",
+        "2026-10-08",
+        "100% including the normal duty",
+        ["Section 232"],
+        ["Exempt: generic medicines."],
+    ),
 ]
 
 

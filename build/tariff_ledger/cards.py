@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from . import derive
-from .combine import IN_QUOTA, Answer, unchanged_since
+from .combine import IN_QUOTA, Answer, same_layers_since, unchanged_since
 from .derive import Views
 
 # Colour groups for the authorities in charts: at most six, so no two series share a colour.
@@ -66,12 +66,15 @@ class Line:
     basis: str  # "including the normal duty" / "on top of the normal duty" / ""
     layers: list[Link] = field(default_factory=list)  # what sets the rate, each linked to its row and source
     not_applied: list[tuple[Link, Link]] = field(default_factory=list)  # (the layer, the rule why not)
-    since: str = ""
+    since: str = ""  # since when these layers set the rate
+    rate_since: str = ""  # since when the goods paid this rate, where other layers set it before
+    set_before: list[Link] = field(default_factory=list)  # the layers that set the same rate until `since`
     took_effect: str = ""
     before: str = ""
     next: list[Link] = field(default_factory=list)
     threats: list[Link] = field(default_factory=list)
     conditions: list[tuple[str, str]] = field(default_factory=list)  # ("USMCA-qualifying goods", "no ...")
+    exempt: list[Link] = field(default_factory=list)  # goods spared by a condition (generic medicines)
     first: bool = True  # on the card's first screen, or among its "more kinds of goods"
     short: str = ""  # the kind of good, in a word or two
     synonyms: list[str] = field(default_factory=list)  # the partner's names and other words for the goods (search)
@@ -142,6 +145,11 @@ class CardBuilder:
             words = words[:1].lower() + words[1:]
         return Link(words, f"{self.base}methodology/#{rule_id}", rule["legal_instrument"])
 
+    def exempt_link(self, rule_id: str) -> Link:
+        """The goods a rule spares by their condition, linked to the rule."""
+        rule = self.rule_link(rule_id)
+        return Link(self.condition_name(self.v.rules[rule_id]["condition"]), rule.href, rule.text)
+
     def heading(self, pid: str, scope: str, adjective: str) -> str:
         label = self.label("tariff_rates", "product_scope", scope)
         if scope == "all-goods":
@@ -184,7 +192,11 @@ class CardBuilder:
                 (self.layer_link(x.rate_id, pid, x.via, with_rate=True), self.rule_link(rule)) for x, rule in a.excluded
             ]
             if a.applies:
-                line.since = day(periods[i0].start)
+                i1 = same_layers_since(periods, i, i0)
+                line.since = day(periods[i1].start)
+                if i1 > i0:
+                    line.rate_since = day(periods[i0].start)
+                    line.set_before = [self.layer_link(x.rate_id, pid, x.via) for x in periods[i1 - 1].answer.applies]
                 took = max(
                     (
                         self.v.rate_records[x.rate_id]["effective_from"]
@@ -193,7 +205,7 @@ class CardBuilder:
                     ),
                     default=None,
                 )
-                if took is not None and took > periods[i0].start:
+                if took is not None and took > periods[i1].start:
                     line.took_effect = day(took)
             if i0 > 0:
                 r, b = rate_words(periods[i0 - 1].answer)
@@ -206,6 +218,7 @@ class CardBuilder:
                     r, b = rate_words(alt.answer)
                     name = self.condition_name(c)
                     line.conditions.append((name, f"{r} {b}".strip()))
+            line.exempt = [self.exempt_link(rid) for rid in derive.exempt_beside(self.v, pid, scope, on, a.applies)]
             if scope == "all-goods" or a.applies or line.next or line.threats:
                 lines.append(line)
         self.cards[(pid, on)] = lines
@@ -213,9 +226,10 @@ class CardBuilder:
 
     def stated(self, pid: str, scope: str, stage: str) -> list[dict]:
         """The partner's (and its bloc's and WLD's) stated rows of a stage for these goods still pending."""
-        return [
+        rows = (
             self.v.rate_records[rid] for o in self.v.owners[pid] for rid in self.stated_rows.get((o, scope, stage), [])
-        ]
+        )
+        return [r for r in rows if not derive.overridden(self.v, pid, r)]
 
     def scheduled(self, pid: str, scope: str, on: pd.Timestamp, a: Answer) -> list[Link]:
         out = []

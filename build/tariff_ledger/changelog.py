@@ -97,11 +97,13 @@ def releases(pkg: Package) -> tuple[list[Release], str]:
     for version, text in entries.items():  # entries whose tag this copy lacks
         if version not in known:
             out.append(Release(version, "", "", text, problem="no tag for this release in this copy"))
-    out.sort(
-        key=lambda r: tuple(int(x) for x in r.version.split(".")) if TAG.match("v" + r.version) else (9999,),
-        reverse=True,
-    )
+    out.sort(key=_order, reverse=True)
     return out, problem
+
+
+def _order(r: Release) -> tuple:
+    """Releases in version order, the changes not yet released last (several releases may share a day)."""
+    return tuple(int(x) for x in r.version.split(".")) if TAG.match("v" + r.version) else (9999,)
 
 
 def partner_changes(pkg: Package, found: list[Release], partner_of: dict[str, dict[str, str]]) -> dict[str, str]:
@@ -109,7 +111,7 @@ def partner_changes(pkg: Package, found: list[Release], partner_of: dict[str, di
     partner_of: resource -> row id -> partner_id (the current rows; removed rows are looked up in the
     release's diff as well)."""
     latest: dict[str, str] = {}
-    for r in sorted(found, key=lambda r: r.date or "9999"):
+    for r in sorted(found, key=_order):
         for d in r.diffs:
             ids = {*d.added, *d.removed, *d.changed}
             for rid in ids:

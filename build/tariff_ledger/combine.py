@@ -301,3 +301,16 @@ def unchanged_since(periods: list[Period], i: int) -> int:
     while i > 0 and paid(periods[i - 1].answer) == paid(periods[i].answer):
         i -= 1
     return i
+
+
+def same_layers_since(periods: list[Period], i: int, first: int) -> int:
+    """The index of the first period, going back from period i but not before `first` (unchanged_since),
+    from which the same layers set that rate (10% from the Section 122 surcharge, then 10% from Section
+    301, is one rate but two instruments)."""
+
+    def layers(a: Answer) -> tuple:
+        return tuple(x.rate_id for x in a.applies)
+
+    while i > first and layers(periods[i - 1].answer) == layers(periods[i].answer):
+        i -= 1
+    return i

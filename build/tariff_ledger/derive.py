@@ -49,9 +49,13 @@ class Views:
     answers: dict[tuple[str, str, str], list[Period]] = field(default_factory=dict)
     scopes: dict[str, list[str]] = field(default_factory=dict)  # partner -> its scopes, in schema order
     conditions: dict[str, list[str]] = field(default_factory=dict)  # partner -> conditions with answers
+    # partner -> its rules sparing goods by a condition the answers do not split on (generic medicines):
+    # shown beside an answer, not applied to it
+    spared: dict[str, list[Rule]] = field(default_factory=dict)
     rules: dict[str, dict] = field(default_factory=dict)  # rule_id -> the rule's row
     owners: dict[str, list[str]] = field(default_factory=dict)  # partner -> whose rows hold for it (chain)
     pending: set[str] = field(default_factory=set)  # stated rows (threatened, announced) not yet acted on
+    enacted_periods: dict[tuple, list] = field(default_factory=dict)  # (owner, authority, scope) -> periods
     inputs: dict[str, tuple[list, list]] = field(default_factory=dict)  # partner -> (its layers, its rules)
     names: dict[str, str] = field(default_factory=dict)  # partner -> its name
 
@@ -191,9 +195,11 @@ def combined_answers(views: Views) -> None:
         views.inputs[pid] = (layers, mine)
         scopes = set().union(*(rows_of.get(o, set()) for o in owners)) - shipment
         views.scopes[pid] = sorted(scopes | {"all-goods"}, key=lambda x: scope_order.get(x, len(scope_order)))
-        views.conditions[pid] = sorted(
-            {r.condition for r in mine if r.kind == "exempts" and r.condition in alternative}
-        ) + ([IN_QUOTA] if quota_of & set(owners) else [])
+        by_condition = [r for r in mine if r.kind == "exempts" and r.condition]
+        views.conditions[pid] = sorted({r.condition for r in by_condition if r.condition in alternative}) + (
+            [IN_QUOTA] if quota_of & set(owners) else []
+        )
+        views.spared[pid] = [r for r in by_condition if r.condition not in alternative]
         keys = [(scope, c) for scope in views.scopes[pid] for c in ["", *views.conditions[pid]]]
         # Partners with the same layers and rules (the EU's members) have the same answers: made once.
         sig = (tuple(keys), layer_signature(layers), tuple(r.rule_id for r in mine))
@@ -318,6 +324,35 @@ def pending_stated(rates: pd.DataFrame) -> set[str]:
         if later is None or pd.isna(r.announced_on) or not later > r.announced_on:
             out.add(r.rate_id)
     return out
+
+
+def overridden(views: Views, pid: str, r: dict) -> bool:
+    """An announced row of a wider owner (all partners) for a layer on which the partner or its bloc has
+    an enacted rate of its own on the day the announced one is to start: the narrower row holds, as in
+    resolve_segments, so the wider one is not the partner's next step (EU furniture keeps its 15% ceiling
+    when the global rate is set to rise)."""
+    owners = views.owners.get(pid, [pid])
+    if r["stage"] != "announced" or r["partner_id"] not in owners:
+        return False
+    day = r["effective_from"] if not pd.isna(r["effective_from"]) else r["announced_on"]
+    return any(
+        start <= day < until
+        for o in owners[: owners.index(r["partner_id"])]
+        for start, until in views.enacted_periods.get((o, r["authority"], r["product_scope"]), ())
+    )
+
+
+def exempt_beside(views: Views, pid: str, scope: str, day: pd.Timestamp, layers: tuple[Layer, ...]) -> list[str]:
+    """Of the partner's rules that spare goods by a condition the answers do not split on (views.spared),
+    the ones holding on `day` that spare goods from a layer that applies: one rule per condition."""
+    seen: dict[str, str] = {}
+    for r in views.spared.get(pid, []):
+        if r.holds(day) and any(
+            r.target[0] == x.authority and r.target[1] in ("", x.measure) and r.target[2] in ("", scope, x.scope)
+            for x in layers
+        ):
+            seen.setdefault(r.condition, r.rule_id)
+    return list(seen.values())
 
 
 def answer_on(views: Views, pid: str, scope: str, day: pd.Timestamp, condition: str = "") -> Period | None:
@@ -502,7 +537,7 @@ def official_share(views: Views, resource: str) -> float:
 # leaves the rates, the rules and the partners alone (an event's title, say) does not recompute them.
 _ANSWERS: dict[str, tuple] = {}
 ANSWER_INPUTS = ("tariff_rates", "combination_rules", "partners")
-ANSWER_FIELDS = ("answers", "scopes", "conditions", "rules", "owners", "inputs")
+ANSWER_FIELDS = ("answers", "scopes", "conditions", "spared", "rules", "owners", "inputs")
 
 
 def answers_key(pkg: Package) -> str:
@@ -533,5 +568,11 @@ def derive(pkg: Package, tables: dict[str, pd.DataFrame], reuse: bool = False) -
             _ANSWERS.clear()
             _ANSWERS[key] = tuple(getattr(views, name) for name in ANSWER_FIELDS)
     views.pending = pending_stated(tables["tariff_rates"])
+    for r in tables["tariff_rates"].itertuples():
+        if r.stage == "enacted" and not pd.isna(r.effective_from):
+            until = END_OF_TIME if pd.isna(r.ended_on) else r.ended_on
+            views.enacted_periods.setdefault((r.partner_id, r.authority, r.product_scope), []).append(
+                (r.effective_from, until)
+            )
     views.partners = partner_rows(views)
     return views

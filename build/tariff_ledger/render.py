@@ -975,12 +975,16 @@ class Renderer(TableBuilder, CardBuilder):
                 answers[scope] = [period(p) for p in v.answers.get((pid, scope, ""), [])]
                 for p in v.answers.get((pid, scope, ""), []):
                     used |= {x.rate_id for x in p.answer.applies} | {x.rate_id for x, _ in p.answer.excluded}
-            mine = stated[stated["partner_id"].isin(owners)]
-            used |= set(mine["rate_id"])
+            mine = [
+                rid
+                for rid in stated.loc[stated["partner_id"].isin(owners), "rate_id"]
+                if not derive.overridden(v, pid, v.rate_records[rid])
+            ]
+            used |= set(mine)
             payload = {
                 "partner": pid,
                 "answers": answers,
-                "stated": list(mine["rate_id"]),
+                "stated": mine,
                 "rates": {rid: self.rate_json(rid, pid) for rid in sorted(used)},
                 "rules": {
                     rid: {
@@ -998,6 +1002,7 @@ class Renderer(TableBuilder, CardBuilder):
             "scopes": v.pkg.enum_labels("tariff_rates", "product_scope"),
             "authorities": v.pkg.enum_labels("tariff_rates", "authority"),
             "stages": v.pkg.enum_labels("tariff_rates", "stage"),
+            "ceilings_note": CEILINGS_NOTE,
         }
         files["assets/generated/rates/index.json"] = index
         return files
@@ -1078,6 +1083,7 @@ class Renderer(TableBuilder, CardBuilder):
         for chapter, piece in chapters.items():
             files[f"assets/generated/lookup/codes-{chapter}.json"] = piece
         shared, as_json = {}, {}
+        list_conditions = set(v.tables["product_lists"]["condition"].dropna())
         for pid in v.owners:
             if pid == "WLD":
                 continue
@@ -1095,7 +1101,12 @@ class Renderer(TableBuilder, CardBuilder):
             every = [*answers.values(), *(a for alt in conditions.values() for a in alt.values())]
             used = {rid for a in every for p in a for rid in (*p[5], *(x[0] for x in p[6]))}
             rules = {r for a in every for p in a for _, r in p[6] if not r.startswith("list:")}
-            stated = sorted(rid for rid in v.pending if v.rate_records[rid]["partner_id"] in v.owners[pid])
+            stated = sorted(
+                rid
+                for rid in v.pending
+                if v.rate_records[rid]["partner_id"] in v.owners[pid]
+                and not derive.overridden(v, pid, v.rate_records[rid])
+            )
             # Small pieces: rows by their number in "rates", each distinct period once, and the answers as
             # lists of period numbers.
             order = sorted(used | set(stated))
@@ -1123,6 +1134,22 @@ class Renderer(TableBuilder, CardBuilder):
                     }
                     for rid in sorted(rules)
                 },
+                # Goods spared by a condition the code does not show (generic medicines): named beside
+                # the answer where the layer they are spared from applies.
+                "spared": [
+                    {
+                        "label": self.condition_name(r.condition),
+                        "authority": r.target[0],
+                        "measure": r.target[1],
+                        "scope": r.target[2],
+                        "from": fmt_date(v.rules[r.rule_id]["valid_from"]),
+                        "until": fmt_date(v.rules[r.rule_id]["valid_until"]),
+                        "text": self.rule_link(r.rule_id).text,
+                        "href": f"methodology/#{r.rule_id}",
+                    }
+                    for r in v.spared.get(pid, [])
+                    if r.condition not in list_conditions  # those the look-up shows by their product list
+                ],
             }
         return files
 
@@ -1133,6 +1160,7 @@ class Renderer(TableBuilder, CardBuilder):
             "name": self.layer_name(r, pid, r["partner_id"] if r["partner_id"] != pid else pid),
             "partner": r["partner_id"],
             "authority": r["authority"],
+            "measure": r["measure"],
             "scope": r["product_scope"],
             "rate": None if pd.isna(r["rate_pct"]) else r["rate_pct"],
             "basis": r["rate_basis"],

@@ -153,7 +153,7 @@
       if (pid) {
         load(pid).then(function (d) {
           if (mine !== request) return;
-          var t = table(["Goods", "Rate", "Set by", "Since", "Not charged, and why"]), n = 0;
+          var t = table(["Goods", "Rate", "Set by", "Since", "Not charged, and why"]), n = 0, ceilings = false;
           Object.keys(d.answers).forEach(function (sc) {
             if (s !== "all-goods" && sc !== s) return;
             var p = at(d.answers[sc], day);
@@ -170,13 +170,15 @@
               not.appendChild(document.createTextNode((r.rate === null ? "" : r.rate + "% ") + r.name + ": "));
               not.appendChild(link(why.text, site + why.href, why.title));
             });
+            if (!p[6].length) not.textContent = "none";
+            if (p[7]) ceilings = true;
             n++;
             row(t, [link(index.scopes[sc] || sc, site + "partners/" + pid.toLowerCase() + "/#" + sc), p[3] + (p[4] ? " " + p[4] : ""), set, p[0], not],
                 ["Goods", "Rate", "Set by", "Since", "Not charged, and why"]);
           });
           result.textContent = "";
           result.appendChild(t);
-          more.textContent = "";
+          more.textContent = ceilings ? index.ceilings_note : "";
           status.textContent = index.partners[pid] + " on " + day + ": " + n + " kind" + (n === 1 ? "" : "s") + " of goods (data as of " + index.data_as_of + ").";
         }).catch(function () { shownFor = null; status.textContent = "Could not load the rate data."; });
         return;
@@ -392,7 +394,7 @@
         var alt = data.conditions[name][key] ? on(data.conditions[name][key]) : null;
         if (alt && (!period || alt[3] !== period[3] || alt[4] !== period[4])) alts.push([name, alt]);
       });
-      return { active: active, plain: plain, scopes: scopes, period: period, alts: alts,
+      return { active: active, plain: plain, scopes: scopes, period: period, alts: alts, day: day,
                banned: plain.filter(function (l) { return l.effect === "prohibits"; }) };
     }
     function rateWords(p) { return p ? p[3] + (p[4] ? " " + p[4] : "") : "no additional tariff"; }
@@ -427,6 +429,21 @@
       a.active.filter(function (l) { return l.condition; }).forEach(function (l) {
         box.appendChild(para([(l.effect === "exempts" ? "Exempt " : "Covered ") + l.condition + ": ", listLink(l), "."]));
       });
+      /* Goods a rule spares by a condition the code does not show (generic medicines), where the layer applies. */
+      var named = [], parts = ["Exempt: "];
+      (data.spared || []).forEach(function (s) {
+        if (!p || named.indexOf(s.label) !== -1 || !holds(s, a.day)) return;
+        var hit = p[5].some(function (rid) {
+          var r = data.rates[rid];
+          return r.authority === s.authority && (!s.measure || s.measure === r.measure) &&
+            (!s.scope || s.scope === r.scope || a.scopes.indexOf(s.scope) !== -1);
+        });
+        if (!hit) return;
+        if (named.length) parts.push("; ");
+        named.push(s.label);
+        parts.push(link(s.label, site + s.href, s.text));
+      });
+      if (named.length) box.appendChild(para(parts.concat(["."])));
     }
     function show() {
       var q = code.value.replace(/[\s.]/g, ""), pid = partner.value, day = date.value.trim();
