@@ -224,3 +224,44 @@ def test_a_global_step_up_is_not_the_next_step_where_a_deal_rate_holds(built_sit
     assert "15% including the normal duty" in line("euu") and "30% from 1 Jan 2027" not in line("euu")
     assert "15% including the normal duty" in line("kor") and "30% from 1 Jan 2027" not in line("kor")
     assert "30% from 1 Jan 2027" in line("vnm")
+
+
+def test_low_grade_outlets_are_marked_where_cited_and_the_rows_resting_on_them_are_listed(built_site):
+    import csv
+    import html
+    import re
+
+    from conftest import REPO
+
+    def rows(name):
+        with (REPO / "datasets" / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
+            return list(csv.DictReader(fh))
+
+    low = {s["source_id"]: s for s in rows("sources") if s["grade"] == "low-grade"}
+    assert low
+    # Every event citing a low-grade source shows the mark beside that citation on its month page.
+    cited = [e for e in rows("events") if e["source_id"] in low]
+    assert cited
+    for e in cited[:10]:
+        page = (built_site / "timeline" / e["date"][:7] / "index.html").read_text(encoding="utf-8")
+        src = low[e["source_id"]]
+        line = next(p for p in re.findall(r'<p class="tl-source">.*?</p>', page, re.S) if html.escape(src["url"]) in p)
+        assert "low-grade outlet" in line, (e["event_id"], line[:300])
+    # A source that is not low-grade is never marked.
+    good = next(e for e in rows("events") if e["source_id"] not in low and e["second_source_id"] not in low)
+    page = (built_site / "timeline" / good["date"][:7] / "index.html").read_text(encoding="utf-8")
+    block = page[page.index(f'id="{good["event_id"]}"') :]
+    assert "low-grade outlet" not in re.search(r'<p class="tl-source">.*?</p>', block, re.S).group(0)
+    # The methodology page lists exactly the rows whose cited sources are all low-grade.
+    keys = {"tariff_rates": "rate_id", "events": "event_id", "agreements": "agreement_id", "pledges": "pledge_id"}
+    keys |= {"combination_rules": "rule_id", "product_lists": "list_id"}
+    alone = {
+        r[k]
+        for name, k in keys.items()
+        for r in rows(name)
+        if r["source_id"] in low and (not r["second_source_id"] or r["second_source_id"] in low)
+    }
+    method = (built_site / "methodology" / "index.html").read_text(encoding="utf-8")
+    section = method[method.index('id="low-grade-only"') :]
+    section = section[section.index("<ul>") : section.index("</ul>")]
+    assert set(re.findall(r"<code>([a-z0-9-]+)</code>", section)) - set(keys) == alone

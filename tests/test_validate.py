@@ -126,14 +126,15 @@ def test_javascript_url(pkg):
     line = set_cell(pkg, "sources", 0, url="javascript:alert(1)")
     [msg] = only_errors(pkg)
     assert msg == (
-        f'datasets/sources.csv:{line}:5: url "javascript:alert(1)" is not an https URL; write the full https:// address'
+        f'datasets/sources.csv:{line}:{col("sources", "url")}: url "javascript:alert(1)" is not an https URL; '
+        "write the full https:// address"
     )
 
 
 def test_http_url_is_rejected(pkg):
     line = set_cell(pkg, "sources", 0, url="http://example.com/page")
     assert only_errors(pkg) == [
-        f'datasets/sources.csv:{line}:5: url "http://example.com/page" is not an https URL; '
+        f'datasets/sources.csv:{line}:{col("sources", "url")}: url "http://example.com/page" is not an https URL; '
         "write the full https:// address"
     ]
 
@@ -246,6 +247,24 @@ def test_uncited_source_is_a_warning(pkg):
         f'datasets/sources.csv:{line}:1: warning: source "never-cited-test" is not cited by any row; cite it or '
         "remove it" in [p.text() for p in problems]
     )
+
+
+def test_a_row_resting_on_low_grade_outlets_alone_must_say_why_it_stands(pkg):
+    sources = read_rows(pkg, "sources")
+    low = next(s["source_id"] for s in sources if s["grade"] == "low-grade")
+    good = next(s["source_id"] for s in sources if not s["grade"] and s["kind"] == "proclamation")
+    line = set_cell(pkg, "events", 0, source_id=low, second_source_id="", notes="")
+    assert only_errors(pkg) == [
+        f"datasets/events.csv:{line}:{col('events', 'notes')}: the row rests only on low-grade outlets ({low}); "
+        "cite a better source in source_id, or say in notes why it stands (write 'low-grade' and the reason)"
+    ]
+    set_cell(pkg, "events", 0, notes="Only source found: a low-grade outlet; the date matches the order's text.")
+    assert only_errors(pkg) == []
+    # A better source beside it is enough, and an unknown grade is refused by the schema.
+    set_cell(pkg, "events", 0, second_source_id=good, notes="")
+    assert only_errors(pkg) == []
+    line = set_cell(pkg, "sources", 0, grade="dubious")
+    assert [e for e in only_errors(pkg) if e.startswith(f"datasets/sources.csv:{line}:{col('sources', 'grade')}:")]
 
 
 def test_namibia_is_not_missing(pkg):

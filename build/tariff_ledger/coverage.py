@@ -1,6 +1,6 @@
 """Coverage: how complete the record is. Rows per resource and per month (so a thin month shows at a
 glance), the latest date of each resource, targets, partners lacking each key rate, the share of rows
-citing an official source, and the rows that rest on a tracker's repository alone."""
+citing an official source, and the rows that rest on a tracker's repository or on low-grade outlets alone."""
 
 from __future__ import annotations
 
@@ -50,20 +50,31 @@ def months_table(views: Views) -> tuple[list[str], dict[str, dict[str, int]], di
     return months, per, latest
 
 
-def tracker_only(views: Views) -> dict[str, list[str]]:
-    """Rows whose cited sources are all trackers' repositories (no primary text or news seen)."""
-    kinds = views.tables["sources"].set_index("source_id")["kind"]
+def resting_on(views: Views, alone) -> dict[str, list[str]]:
+    """Rows whose cited sources all pass `alone(source row)` (a tracker's repository, a low-grade outlet)."""
+    sources = views.tables["sources"].set_index("source_id")
+    flagged = set(sources.index[sources.apply(alone, axis=1)])
     out = {}
     for name in RESOURCES:
         df = views.tables[name]
         if "source_id" not in df or name == "sources":
             continue
-        first = df["source_id"].map(kinds)
-        second = df["second_source_id"].map(kinds).fillna("tracker") if "second_source_id" in df else "tracker"
-        ids = df.loc[(first == "tracker") & (second == "tracker"), views.pkg.schemas[name]["primaryKey"][0]]
+        second = df["second_source_id"] if "second_source_id" in df else pd.Series("", index=df.index)
+        rests = df["source_id"].isin(flagged) & (second.isin(flagged) | (second == ""))
+        ids = df.loc[rests, views.pkg.schemas[name]["primaryKey"][0]]
         if len(ids):
             out[name] = sorted(ids)
     return out
+
+
+def tracker_only(views: Views) -> dict[str, list[str]]:
+    """Rows whose cited sources are all trackers' repositories (no primary text or news seen)."""
+    return resting_on(views, lambda s: s["kind"] == "tracker")
+
+
+def low_grade_only(views: Views) -> dict[str, list[str]]:
+    """Rows whose cited sources are all low-grade outlets (each says why it stands in its notes)."""
+    return resting_on(views, lambda s: s["grade"] == "low-grade")
 
 
 def coverage(views: Views) -> dict:
@@ -98,6 +109,7 @@ def coverage(views: Views) -> dict:
         },
         "rates_with_instrument": round(instrument_share, 3),
         "tracker_only": tracker_only(views),
+        "low_grade_only": low_grade_only(views),
     }
 
 
@@ -119,6 +131,11 @@ def format_text(c: dict) -> str:
     out += [
         f"  {n}: {len(ids)} ({', '.join(ids[:6])}{', ...' if len(ids) > 6 else ''})"
         for n, ids in c["tracker_only"].items()
+    ]
+    out += ["", "rows resting on low-grade outlets alone (their notes say why they stand):"]
+    out += [
+        f"  {n}: {len(ids)} ({', '.join(ids[:6])}{', ...' if len(ids) > 6 else ''})"
+        for n, ids in c["low_grade_only"].items()
     ]
     out += ["", "events per partner:"]
     out += ["  " + ", ".join(f"{k} {v}" for k, v in c["events_per_partner"].items())]

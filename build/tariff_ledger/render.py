@@ -1479,6 +1479,7 @@ class Renderer(TableBuilder, CardBuilder):
             rule_count=len(rules),
             latest=c["latest"],
             tracker_only=c["tracker_only"],
+            low_grade_only=c["low_grade_only"],
         )
 
     def agreements_pages(self) -> None:

@@ -520,6 +520,30 @@ def pledge_amounts(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
     return out
 
 
+def low_grade_alone(pkg: Package, tables: dict[str, Table]) -> list[Problem]:
+    """A row whose cited sources are all low-grade outlets (sources.grade) says in its notes why it
+    stands: the word low-grade and the reason (nothing better found, what confirms it)."""
+    low = {r["source_id"] for r in tables["sources"].rows if r.get("grade") == "low-grade"}
+    out = []
+    for name, t in tables.items():
+        if name == "sources" or "source_id" not in t.header or "notes" not in t.header:
+            continue
+        for i, r in enumerate(t.rows):
+            cited = [r["source_id"], r.get("second_source_id", "")]
+            cited = [c for c in cited if c]
+            if cited and all(c in low for c in cited) and "low-grade" not in r["notes"].lower():
+                out.append(
+                    _at(
+                        t,
+                        i,
+                        "notes",
+                        f"the row rests only on low-grade outlets ({', '.join(cited)}); cite a better source "
+                        "in source_id, or say in notes why it stands (write 'low-grade' and the reason)",
+                    )
+                )
+    return out
+
+
 RULES = (
     strict_formats,
     rate_periods,
@@ -527,6 +551,7 @@ RULES = (
     dates_in_range,
     safe_text,
     sourced,
+    low_grade_alone,
     combination_rules,
     pledge_amounts,
     likely_duplicate_events,

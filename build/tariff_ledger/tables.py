@@ -80,7 +80,8 @@ class TableBuilder:
         if not source_id:
             return Cell()
         s = self.source_records[source_id]
-        return Cell(text=f"{s['title']} ({s['publisher']})", href=s["url"], title=s["publisher"])
+        low = ", low-grade outlet" if s.get("grade") == "low-grade" else ""
+        return Cell(text=f"{s['title']} ({s['publisher']}{low})", href=s["url"], title=s["publisher"] + low)
 
     def partner_cell(self, pid: str) -> Cell:
         return Cell(text=self.partner_names.get(pid, pid), href=f"{self.base}partners/{pid.lower()}/", sort=pid)
