@@ -73,7 +73,7 @@ class RuleIndex:
         return idx
 
 
-def _matches(side: tuple[str, str, str], layer: Layer) -> bool:
+def matches(side: tuple[str, str, str], layer: Layer) -> bool:
     authority, measure, scope = side
     return layer.authority == authority and measure in ("", layer.measure) and scope in ("", layer.scope)
 
@@ -173,7 +173,7 @@ def combine(
             if m is x:
                 continue
             for r in idx.excludes.get((x.authority, m.authority), ()):
-                if _matches(r.target, x) and _matches(r.by, m):
+                if matches(r.target, x) and matches(r.by, m):
                     edges[(m.rate_id, x.rate_id)] = r.rule_id
                     break
     order, pending = [], sorted(kept, key=lambda x: x.rate_id)
@@ -191,7 +191,7 @@ def combine(
             applies.append(x)
     applies.sort(key=lambda x: (x.authority, x.measure, x.scope, x.rate_id))
     ceilings = tuple(
-        (x.rate_id, next((r.rule_id for r in idx.ceilings.get(x.authority, ()) if _matches(r.target, x)), ""))
+        (x.rate_id, next((r.rule_id for r in idx.ceilings.get(x.authority, ()) if matches(r.target, x)), ""))
         for x in applies
         if x.basis == "all-in"
     )
@@ -290,27 +290,21 @@ def history(
     return out
 
 
-def unchanged_since(periods: list[Period], i: int) -> int:
-    """The index of the first period, going back from period i, from which the goods paid the same: the
-    same rate on the same basis (the instrument behind it, or the reasons other layers do not apply,
-    may have changed since)."""
+def unchanged_since(periods: list[Period], i: int, first: int = 0, key=None) -> int:
+    """The index of the first period, going back from period i but not before `first`, from which the
+    goods paid the same: the same rate on the same basis (the instrument behind it, or the reasons other
+    layers do not apply, may have changed since). `key` compares something else of the answers."""
 
     def paid(a: Answer) -> tuple:
         return (a.value, a.ceiling is not None, bool(a.applies))
 
-    while i > 0 and paid(periods[i - 1].answer) == paid(periods[i].answer):
+    key = key or paid
+    while i > first and key(periods[i - 1].answer) == key(periods[i].answer):
         i -= 1
     return i
 
 
 def same_layers_since(periods: list[Period], i: int, first: int) -> int:
-    """The index of the first period, going back from period i but not before `first` (unchanged_since),
-    from which the same layers set that rate (10% from the Section 122 surcharge, then 10% from Section
-    301, is one rate but two instruments)."""
-
-    def layers(a: Answer) -> tuple:
-        return tuple(x.rate_id for x in a.applies)
-
-    while i > first and layers(periods[i - 1].answer) == layers(periods[i].answer):
-        i -= 1
-    return i
+    """unchanged_since for the layers that set the rate (10% from the Section 122 surcharge, then 10%
+    from Section 301, is one rate but two instruments)."""
+    return unchanged_since(periods, i, first, key=lambda a: tuple(x.rate_id for x in a.applies))

@@ -16,7 +16,7 @@ from datetime import date
 
 import pandas as pd
 
-from .combine import IN_QUOTA, Layer, Period, Rule, history
+from .combine import IN_QUOTA, Layer, Period, Rule, history, matches
 from .package import Package
 
 END_OF_TIME = pd.Timestamp("2262-04-11")  # pandas' largest timestamp stands in for "still in force"
@@ -347,10 +347,9 @@ def exempt_beside(views: Views, pid: str, scope: str, day: pd.Timestamp, layers:
     the ones holding on `day` that spare goods from a layer that applies: one rule per condition."""
     seen: dict[str, str] = {}
     for r in views.spared.get(pid, []):
-        if r.holds(day) and any(
-            r.target[0] == x.authority and r.target[1] in ("", x.measure) and r.target[2] in ("", scope, x.scope)
-            for x in layers
-        ):
+        # a rule naming the asked goods reaches every layer on them, as in combine()
+        target = (r.target[0], r.target[1], "" if r.target[2] == scope else r.target[2])
+        if r.holds(day) and any(matches(target, x) for x in layers):
             seen.setdefault(r.condition, r.rule_id)
     return list(seen.values())
 
